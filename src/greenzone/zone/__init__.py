@@ -1,0 +1,6 @@
+"""Zone description: schema, catalogue and loading."""
+
+from greenzone.zone.load import embedded_zone_path, load_catalogue, load_zone
+from greenzone.zone.schema import Zone
+
+__all__ = ["Zone", "embedded_zone_path", "load_catalogue", "load_zone"]
