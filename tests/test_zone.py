@@ -250,3 +250,13 @@ def test_cli_validate_exit_codes(write_zone):
     assert res.returncode == 2
     assert "nodes[3].demand.annual_mwh" in res.stderr
     assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_zone_file_reference_is_up_to_date():
+    """docs/zone-file.md is generated from the schema; regenerate with `python -m greenzone.zone.docs`."""
+    from pathlib import Path
+
+    from greenzone.zone.docs import render
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "zone-file.md"
+    assert doc.read_text() == render(), "run: .venv/bin/python -m greenzone.zone.docs > docs/zone-file.md"
