@@ -1,1 +1,26 @@
-"""greenzone."""
+"""greenzone: plan and operate a renewable green energy zone.
+
+The stages, each a plain function (see docs/architecture.md)::
+
+    zone = greenzone.load_zone("zone.yaml")          # or load_zone() for the embedded Karabakh zone
+    weather = greenzone.load_weather(zone)            # synthetic by default; pvgis, csv, era5, atlite
+    prof = greenzone.profiles(zone, weather)          # capacity factors, inflows, demand
+"""
+
+from greenzone.errors import GreenzoneError, InfeasibleError, SolverError, WeatherError, ZoneError
+from greenzone.resources import profiles
+from greenzone.weather import load_weather
+from greenzone.zone import load_zone
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GreenzoneError",
+    "InfeasibleError",
+    "SolverError",
+    "WeatherError",
+    "ZoneError",
+    "load_weather",
+    "load_zone",
+    "profiles",
+]

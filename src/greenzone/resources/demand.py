@@ -1,0 +1,237 @@
+"""Hourly electricity demand per node [MW]: a built-in shape scaled to the annual total, or an hourly CSV.
+
+The built-in shapes are SYNTHETIC (no measured load curve of the zone is published): typical daily curves
+for residential, commercial and industrial load in local time, a weekend dip, and a temperature response
+(heating below 15 degC and cooling above 22 degC of the day's mean temperature, per the node's
+``heating_share_per_degc`` and ``cooling_share_per_degc``). Each calendar year of the weather is scaled so
+that its energy equals the node's ``annual_mwh`` for the zone's year.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from greenzone.errors import ZoneError
+from greenzone.zone.schema import Demand, Zone
+
+# Relative load by local hour (0..23), weekdays; est. shapes, not measured.
+_DAILY_SHAPES: dict[str, np.ndarray] = {
+    "residential": np.array(
+        [
+            0.55,
+            0.50,
+            0.48,
+            0.47,
+            0.48,
+            0.55,
+            0.68,
+            0.80,
+            0.78,
+            0.72,
+            0.70,
+            0.70,
+            0.72,
+            0.70,
+            0.68,
+            0.70,
+            0.78,
+            0.90,
+            0.98,
+            1.00,
+            1.00,
+            0.92,
+            0.78,
+            0.65,
+        ]
+    ),
+    "commercial": np.array(
+        [
+            0.42,
+            0.40,
+            0.40,
+            0.40,
+            0.41,
+            0.45,
+            0.55,
+            0.72,
+            0.90,
+            0.98,
+            1.00,
+            1.00,
+            0.98,
+            1.00,
+            1.00,
+            0.98,
+            0.95,
+            0.88,
+            0.78,
+            0.70,
+            0.62,
+            0.55,
+            0.48,
+            0.45,
+        ]
+    ),
+    "industrial": np.array(
+        [
+            0.80,
+            0.78,
+            0.78,
+            0.78,
+            0.78,
+            0.80,
+            0.88,
+            0.96,
+            1.00,
+            1.00,
+            1.00,
+            1.00,
+            0.97,
+            1.00,
+            1.00,
+            1.00,
+            0.98,
+            0.95,
+            0.92,
+            0.90,
+            0.88,
+            0.86,
+            0.84,
+            0.82,
+        ]
+    ),
+    "flat": np.ones(24),
+}
+_WEEKEND_FACTOR = {"residential": 1.05, "commercial": 0.65, "industrial": 0.85, "flat": 1.0}
+_MIX = {"residential": 0.5, "commercial": 0.3, "industrial": 0.2}
+HEATING_BASE_C = 15.0
+"""Daily mean temperature below which load rises for heating [degC]."""
+COOLING_BASE_C = 22.0
+"""Daily mean temperature above which load rises for cooling [degC]."""
+
+
+def shape(profile: str, local_time: pd.DatetimeIndex) -> np.ndarray:
+    """Relative load [-] of a built-in profile at the given local times (peak weekday hour = 1)."""
+    if profile == "mixed":
+        return sum(w * shape(p, local_time) for p, w in _MIX.items())
+    hours = local_time.hour.to_numpy()
+    weekend = local_time.day_of_week.to_numpy() >= 5
+    return _DAILY_SHAPES[profile][hours] * np.where(weekend, _WEEKEND_FACTOR[profile], 1.0)
+
+
+def temperature_factor(demand: Demand, temp_air: np.ndarray, local_time: pd.DatetimeIndex) -> np.ndarray:
+    """1 + heating and cooling response to the local day's mean temperature [-].
+
+    Parameters
+    ----------
+    temp_air : hourly air temperature [degC] on the same times as ``local_time``.
+    """
+    daily_mean = pd.Series(temp_air, index=local_time).groupby(local_time.normalize()).transform("mean")
+    t = daily_mean.to_numpy()
+    return (
+        1.0
+        + demand.heating_share_per_degc * np.maximum(HEATING_BASE_C - t, 0.0)
+        + demand.cooling_share_per_degc * np.maximum(t - COOLING_BASE_C, 0.0)
+    )
+
+
+def scale_to_annual(values: np.ndarray, time: pd.DatetimeIndex, annual_mwh: float) -> np.ndarray:
+    """Scale hourly values so that each calendar year (UTC) holds ``annual_mwh`` [MWh].
+
+    A year the time index covers only in part is scaled so that its mean power matches the annual mean
+    power ``annual_mwh / hours in that year`` [MW].
+    """
+    out = np.asarray(values, dtype=float).copy()
+    years = time.year.to_numpy()
+    for year in np.unique(years):
+        mask = years == year
+        hours_in_year = 8784 if pd.Timestamp(year=int(year), month=1, day=1).is_leap_year else 8760
+        mean = out[mask].mean()
+        if mean <= 0:
+            raise ZoneError(
+                f"demand shape for {year} sums to zero; it cannot be scaled to {annual_mwh:g} MWh."
+            )
+        out[mask] *= (annual_mwh / hours_in_year) / mean
+    return out
+
+
+def read_demand_csv(path: str | Path, time: pd.DatetimeIndex, timezone: str, *, field: str) -> np.ndarray:
+    """Hourly demand [MW] from a CSV with columns ``time`` (local time) and ``value`` [MW], on ``time`` (UTC).
+
+    The CSV either covers every hour of ``time`` or holds one year of hours (8,760 or 8,784), which is then
+    repeated for every weather year by hour of the year. ``field`` names the zone field in error messages.
+    """
+    try:
+        df = pd.read_csv(path, comment="#")
+    except (OSError, ValueError) as exc:
+        raise ZoneError(f"{path}: cannot read the demand CSV named in {field} ({exc}).") from None
+    missing = {"time", "value"} - set(df.columns)
+    if missing:
+        raise ZoneError(
+            f"{path} ({field}): needs columns 'time' (local time) and 'value' [MW]; lacks {sorted(missing)}."
+        )
+    try:
+        local = pd.DatetimeIndex(pd.to_datetime(df["time"]))
+    except (ValueError, TypeError) as exc:
+        raise ZoneError(f"{path} ({field}): the 'time' column cannot be read as dates ({exc}).") from None
+    values = pd.to_numeric(df["value"], errors="coerce").to_numpy(float)
+    if np.isnan(values).any():
+        row = int(np.flatnonzero(np.isnan(values))[0]) + 2
+        raise ZoneError(f"{path} ({field}): line {row}: 'value' is empty or not a number.")
+    if (values < 0).any():
+        raise ZoneError(f"{path} ({field}): demand must be >= 0 MW.")
+    utc = local.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC").tz_localize(None)
+    series = pd.Series(values, index=utc)
+    if utc.has_duplicates or utc.isna().any():
+        raise ZoneError(f"{path} ({field}): duplicate or non-existent local times (daylight-saving change?).")
+    steps = np.diff(utc.values).astype("timedelta64[s]").astype(np.int64)
+    if (steps != 3600).any():
+        i = int(np.flatnonzero(steps != 3600)[0])
+        raise ZoneError(
+            f"{path} ({field}): hourly values needed with no gaps; the step after {local[i]} is not 1 h."
+        )
+    if time.isin(utc).all():
+        return series.reindex(time).to_numpy()
+    if len(series) in (8760, 8784):
+        hour_of_year = (time - time.year.map(lambda y: pd.Timestamp(year=y, month=1, day=1))) // pd.Timedelta(
+            "1h"
+        )
+        return values[np.asarray(hour_of_year) % len(values)]
+    raise ZoneError(
+        f"{path} ({field}): the CSV covers {utc[0]} to {utc[-1]} UTC but the weather runs {time[0]} to {time[-1]}; "
+        "give every weather hour or exactly one year of hours."
+    )
+
+
+def demand_profiles(zone: Zone, weather: xr.Dataset, *, year: int | None = None) -> xr.DataArray:
+    """Hourly demand [MW] over (time, node) for the zone's year (or ``year``), on the weather's time axis."""
+    year = zone.year if year is None else year
+    time = pd.DatetimeIndex(weather.indexes["time"])
+    local_time = time.tz_localize("UTC").tz_convert(zone.timezone).tz_localize(None)
+    data = np.zeros((len(time), len(zone.nodes)))
+    for j, node in enumerate(zone.nodes):
+        d = node.demand
+        if d is None:
+            continue
+        field = f"nodes[{j}].demand"
+        if d.csv is not None:
+            values = read_demand_csv(d.csv, time, zone.timezone, field=f"{field}.csv")
+            if d.annual_mwh is not None:
+                values = scale_to_annual(values, time, d.annual_mwh.at(year))
+        else:
+            temp = weather["temp_air"].sel(site=node.id).values
+            values = shape(d.profile, local_time) * temperature_factor(d, temp, local_time)
+            values = scale_to_annual(values, time, d.annual_mwh.at(year))
+        data[:, j] = values
+    da = xr.DataArray(
+        data,
+        dims=("time", "node"),
+        coords={"time": time.values, "node": zone.node_ids},
+        name="demand",
+        attrs={"units": "MW", "long_name": "electricity demand", "year": year},
+    )
+    return da
