@@ -380,6 +380,15 @@ class LinearProgram:
         self._structure_changed()
         return block
 
+    def add_terms(self, block_name: str, terms: Iterable[Term]) -> None:
+        """Add terms to the rows of an existing constraint block (e.g. a slack column for diagnosis, or a user's
+        own variable in the nodal balance). Shapes follow :meth:`add_constraints`."""
+        block = self.constraint_block(block_name)
+        for k, term in enumerate(terms):
+            rows, cols, vals = self._term_triplets(block, k, term)
+            self._triplets.append((rows, cols, vals))
+        self._structure_changed()
+
     def set_objective_constant(self, constant: float) -> None:
         """Set the constant added to the objective (e.g. [USD/yr] of costs no decision changes)."""
         constant = float(constant)

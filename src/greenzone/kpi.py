@@ -1,0 +1,126 @@
+"""Key figures of a Plan (or an Operation, which has the same shape).
+
+Definitions (annual values: sums over the horizon weighted by ``weight`` and scaled by ``alpha`` =
+8,760 / Σ weight):
+
+- ``total_cost_usd_per_year``: the objective: annualised investment in new capacity + fixed O&M on all
+  capacity + variable and fuel costs + import cost − export revenue + value of lost load [USD/yr].
+- ``lcoe_usd_per_mwh``: (annualised investment in new capacity + fixed O&M + variable and fuel costs +
+  import cost − export revenue) / local demand served; the lost-load penalty is excluded [USD/MWh].
+- ``renewable_share``: 1 − (fossil generation + imports × (1 − their renewable share)) / local demand served [-].
+- ``unserved_energy_mwh``: demand not served [MWh/yr].
+- ``curtailment_share``: curtailed / (curtailed + generated) energy of solar, wind and run-of-river [-].
+- ``co2_t``: gas turbine and imports at their emission factors [t CO2/yr].
+- ``grid_import_mwh``, ``grid_export_mwh`` [MWh/yr]; ``land_used_km2`` [km^2] (needs the zone).
+- ``capacity_mw``: per technology, summed over nodes [MW]; ``storage_power_mw``, ``storage_energy_mwh``.
+- ``investment_usd``: overnight cost of new capacity [USD] (needs the zone).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from greenzone.zone.schema import STORAGE_KINDS, VARIABLE_KINDS, Zone
+
+
+def _annual(plan: xr.Dataset, da: xr.DataArray) -> float:
+    """Σ_t weight_t · value_t · alpha: an hourly [MW] quantity as annual energy [MWh/yr]."""
+    return float((da * plan["weight"]).sum()) * float(plan.attrs["alpha"])
+
+
+def kpis(plan: xr.Dataset, zone: Zone | None = None) -> dict[str, Any]:
+    """Key figures of ``plan`` as a JSON-ready dict (definitions in this module's docstring)."""
+    demand = _annual(plan, plan["demand"].sum("node"))
+    unserved = _annual(plan, plan["unserved"].sum("node"))
+    served = demand - unserved
+    imports = _annual(plan, plan["grid_import"])
+    exports = _annual(plan, plan["grid_export"])
+    fossil = _annual(plan, plan["dispatch"].where(plan["fossil"], 0.0).sum(("node", "technology")))
+    rho = float(plan.attrs.get("import_renewable_share", 0.0))
+    variable = plan["kind"].isin(list(VARIABLE_KINDS))
+    curtailed = _annual(plan, plan["curtailment"].where(variable, 0.0).sum(("node", "technology")))
+    generated = _annual(plan, plan["dispatch"].where(variable, 0.0).sum(("node", "technology")))
+    voll = float(plan.attrs["value_of_lost_load_usd_per_mwh"])
+    total = float(plan.attrs["objective_usd_per_year"])
+    supply_cost = total - voll * unserved
+    figures: dict[str, Any] = {
+        "total_cost_usd_per_year": total,
+        "lcoe_usd_per_mwh": supply_cost / served if served > 0 else float("nan"),
+        "renewable_share": 1.0 - (fossil + imports * (1.0 - rho)) / served if served > 0 else float("nan"),
+        "demand_mwh": demand,
+        "unserved_energy_mwh": unserved,
+        "curtailment_share": curtailed / (curtailed + generated) if curtailed + generated > 0 else 0.0,
+        "co2_t": _annual(plan, plan["co2"]),
+        "grid_import_mwh": imports,
+        "grid_export_mwh": exports,
+        "capacity_mw": {str(k): float(v) for k, v in plan["capacity"].sum("node").to_series().items()},
+        "new_capacity_mw": {
+            str(k): float(v)
+            for k, v in (plan["capacity"] - plan["capacity_existing"]).sum("node").to_series().items()
+        },
+        "storage_power_mw": {
+            str(k): float(v) for k, v in plan["storage_discharge_capacity"].sum("node").to_series().items()
+        },
+        "storage_energy_mwh": {
+            str(k): float(v) for k, v in plan["storage_energy"].sum("node").to_series().items()
+        },
+        "cost_usd_per_year": {
+            str(c): float(v) for c, v in plan["cost"].sum(("node", "asset")).to_series().items()
+        },
+        "peak_demand_mw": float(plan["demand"].sum("node").max()),
+        "mean_price_usd_per_mwh": float((plan["price"] * plan["demand"]).sum() / plan["demand"].sum())
+        if float(plan["demand"].sum()) > 0
+        else float("nan"),
+        "solver": plan.attrs.get("solver", ""),
+        "solver_status": plan.attrs.get("solver_status", ""),
+        "solver_method": plan.attrs.get("solver_method", ""),
+        "solver_time_s": plan.attrs.get("solver_time_s", float("nan")),
+        "time_resolution": plan.attrs.get("time_resolution", ""),
+        "hours": int(plan.sizes["time"]),
+        "synthetic_weather": bool(plan.attrs.get("synthetic", 0)),
+    }
+    if zone is not None:
+        figures["land_used_km2"] = land_used(plan, zone)
+        figures["investment_usd"] = investment(plan, zone)
+    return figures
+
+
+def land_used(plan: xr.Dataset, zone: Zone) -> float:
+    """Land taken by all capacity, existing included [km^2]."""
+    total = 0.0
+    for node in zone.nodes:
+        for tech_id, nt in node.technologies.items():
+            spec = zone.technologies[tech_id]
+            use = spec.land_use_km2_per_mw if nt.land_use_km2_per_mw is None else nt.land_use_km2_per_mw
+            if spec.kind in STORAGE_KINDS:
+                mw = float(plan["storage_discharge_capacity"].sel(node=node.id, storage=tech_id))
+            else:
+                mw = float(plan["capacity"].sel(node=node.id, technology=tech_id))
+            total += use * mw
+    return total
+
+
+def investment(plan: xr.Dataset, zone: Zone) -> float:
+    """Overnight cost of new capacity: capex × (capacity − existing), storage and links included [USD]."""
+    total = 0.0
+    for node in zone.nodes:
+        for tech_id, nt in node.technologies.items():
+            spec = zone.technologies[tech_id]
+            if spec.kind in STORAGE_KINDS:
+                power = float(plan["storage_discharge_capacity"].sel(node=node.id, storage=tech_id))
+                charge = float(plan["storage_charge_capacity"].sel(node=node.id, storage=tech_id))
+                energy = float(plan["storage_energy"].sel(node=node.id, storage=tech_id))
+                total += 1000 * spec.capex_usd_per_kw * max(power - nt.existing_mw, 0.0)
+                total += 1000 * spec.capex_usd_per_kwh * max(energy - nt.existing_energy_mwh, 0.0)
+                if spec.separate_charge_rating:
+                    total += 1000 * spec.charge_capex_usd_per_kw * max(charge - nt.existing_charge_mw, 0.0)
+            else:
+                mw = float(plan["capacity"].sel(node=node.id, technology=tech_id))
+                total += 1000 * spec.capex_usd_per_kw * max(mw - nt.existing_mw, 0.0)
+    for link in zone.links:
+        mw = float(plan["link_capacity"].sel(link=link.name))
+        total += link.capex_usd_per_mw_km * link.length_km * max(mw - link.existing_mw, 0.0)
+    return float(np.round(total, 6))

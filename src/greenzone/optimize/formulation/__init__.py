@@ -1,0 +1,109 @@
+"""The planning LP, one ``define_*`` function per constraint family (see docs/formulation.md).
+
+:func:`build_model` assembles them into a :class:`Model`; a user hook ``extra_constraints(model)`` may add
+constraint blocks of its own before the solve (see :class:`Model` for the blocks it can use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from greenzone.optimize.formulation.data import ModelData, model_data
+from greenzone.optimize.formulation.generators import (
+    define_availability_constraints,
+    define_fuel_budget_constraints,
+    define_generator_variables,
+)
+from greenzone.optimize.formulation.hydro import define_reservoir_constraints
+from greenzone.optimize.formulation.network import (
+    define_grid,
+    define_links,
+    define_nodal_balance,
+    define_unserved,
+)
+from greenzone.optimize.formulation.policy import (
+    define_co2_cap,
+    define_land_constraints,
+    define_renewable_share,
+    define_reserve,
+)
+from greenzone.optimize.formulation.storage import define_storage
+from greenzone.optimize.lp import LinearProgram, VariableBlock
+from greenzone.zone.schema import Zone
+
+
+@dataclass
+class Model:
+    """A built planning LP and the data it came from.
+
+    ``lp.variables`` holds the blocks ``capacity`` (generator), ``dispatch`` (generator, time),
+    ``reservoir_level`` and ``spill`` (reservoir, time), ``storage_power``, ``storage_charge_power`` and
+    ``storage_energy`` (storage), ``charge``, ``discharge`` and ``storage_level`` (storage, time),
+    ``link_capacity`` (link), ``flow_forward`` and ``flow_backward`` (link, time), ``grid_import`` and
+    ``grid_export`` (time) and ``unserved`` (node, time); generator and storage labels are "node/technology".
+    """
+
+    lp: LinearProgram
+    data: ModelData
+    blocks: dict[str, VariableBlock] = field(default_factory=dict)
+
+
+def previous_hour(n_hours: int) -> np.ndarray:
+    """Index of each hour's predecessor, cyclic over the horizon."""
+    return np.roll(np.arange(n_hours), 1)
+
+
+def build_model(
+    zone: Zone,
+    profiles: xr.Dataset,
+    *,
+    year: int | None = None,
+    weights: np.ndarray | None = None,
+    extra_constraints: Callable[[Model], None] | None = None,
+) -> Model:
+    """Build the planning LP of docs/formulation.md for ``zone`` on ``profiles``.
+
+    Parameters
+    ----------
+    year : the year whose demand and usable land apply; default the zone's.
+    weights : hours each time step stands for [h]; default 1.
+    extra_constraints : a hook called with the built :class:`Model`; it may add variable and constraint blocks
+        to ``model.lp`` (e.g. a minimum wind capacity) before the solve.
+    """
+    d = model_data(zone, profiles, year=year, weights=weights)
+    lp = LinearProgram()
+    previous = previous_hour(len(d.time))
+    capacity, dispatch = define_generator_variables(lp, d)
+    define_availability_constraints(lp, d, capacity, dispatch)
+    define_fuel_budget_constraints(lp, d, dispatch)
+    define_reservoir_constraints(lp, d, dispatch, previous)
+    storage = define_storage(lp, d, previous)
+    links = define_links(lp, d)
+    grid = define_grid(lp, d)
+    unserved = define_unserved(lp, d)
+    define_nodal_balance(lp, d, dispatch, storage, links, grid, unserved)
+    define_land_constraints(lp, d, capacity, storage)
+    define_renewable_share(lp, d, dispatch, grid, unserved)
+    define_co2_cap(lp, d, dispatch, grid)
+    define_reserve(lp, d, capacity, dispatch, storage)
+    constant = -float(d.gen_capex @ d.gen_existing)
+    if d.sto_labels:
+        constant -= float(
+            d.sto_power_capex @ d.sto_power_existing
+            + d.sto_charge_capex @ d.sto_charge_existing
+            + d.sto_energy_capex @ d.sto_energy_existing
+        )
+    if d.link_labels:
+        constant -= float(d.link_capex @ d.link_existing)
+    lp.set_objective_constant(constant)
+    model = Model(lp=lp, data=d, blocks=dict(lp.variables))
+    if extra_constraints is not None:
+        extra_constraints(model)
+    return model
+
+
+__all__ = ["Model", "ModelData", "build_model", "model_data", "previous_hour"]

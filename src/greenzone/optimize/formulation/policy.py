@@ -1,0 +1,114 @@
+"""Policy: land per node, renewable share, CO2 cap, operating reserve."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from greenzone.optimize.formulation.data import ModelData
+from greenzone.optimize.lp import LinearProgram
+
+DISPATCHABLE_KINDS = ("hydro_reservoir", "geothermal", "biomass", "gas_turbine")
+FOSSIL_KINDS = ("gas_turbine",)
+
+
+def define_land_constraints(lp: LinearProgram, d: ModelData, capacity, storage: dict) -> None:
+    """Σ_{g,s at n} land_use × capacity ≤ usable land of the year [km^2], for nodes with a limit."""
+    limited = [n for n in range(len(d.nodes)) if np.isfinite(d.usable_land[n])]
+    if not limited:
+        return
+    cols, vals = [], []
+    for n in limited:
+        c = [capacity.index[g] for g in np.flatnonzero(d.gen_node == n)]
+        v = [d.gen_land[g] for g in np.flatnonzero(d.gen_node == n)]
+        if storage:
+            c += [storage["power"].index[s] for s in np.flatnonzero(d.sto_node == n)]
+            v += [d.sto_land[s] for s in np.flatnonzero(d.sto_node == n)]
+        cols.append(c)
+        vals.append(v)
+    width = max(1, max(len(c) for c in cols))
+    col_arr = np.zeros((len(limited), width), dtype=np.int64)
+    val_arr = np.zeros((len(limited), width))
+    for i, (c, v) in enumerate(zip(cols, vals, strict=True)):
+        col_arr[i, : len(c)] = c
+        val_arr[i, : len(v)] = v
+    lp.add_constraints(
+        "land",
+        coords={"node": [d.nodes[n] for n in limited]},
+        terms=[(val_arr, col_arr)],
+        sense="<=",
+        rhs=d.usable_land[limited],
+    )
+
+
+def _fossil(d: ModelData) -> np.ndarray:
+    return np.array([k in FOSSIL_KINDS for k in d.gen_kind], dtype=bool)
+
+
+def define_renewable_share(lp: LinearProgram, d: ModelData, dispatch, grid: dict, unserved) -> None:
+    """Σ_t w_t (fossil_t + (1 − ρ) m_t + (1 − R) Σ_n u_{n,t}) ≤ (1 − R) Σ_t w_t Σ_n D_{n,t}."""
+    share = d.zone.policy.renewable_share_min
+    if share is None:
+        return
+    w = d.weights
+    cols, vals = [], []
+    for g in np.flatnonzero(_fossil(d)):
+        cols.append(dispatch.index[g])
+        vals.append(w)
+    if grid:
+        cols.append(grid["import"].index)
+        vals.append(w * (1.0 - d.import_renewable_share))
+    for n in range(len(d.nodes)):
+        cols.append(unserved.index[n])
+        vals.append(w * (1.0 - share))
+    lp.add_constraints(
+        "renewable_share",
+        coords={},
+        terms=[(np.concatenate(vals), np.concatenate(cols))],
+        sense="<=",
+        rhs=(1.0 - share) * float((d.demand * w).sum()),
+    )
+
+
+def define_co2_cap(lp: LinearProgram, d: ModelData, dispatch, grid: dict) -> None:
+    """α Σ_t w_t (Σ_fossil ε_g p_{g,t} + ε_m m_t) ≤ cap [t CO2/yr]."""
+    cap = d.zone.policy.co2_cap_t
+    if cap is None:
+        return
+    aw = d.alpha * d.weights
+    cols, vals = [], []
+    for g in np.flatnonzero(d.gen_emission > 0):
+        cols.append(dispatch.index[g])
+        vals.append(aw * d.gen_emission[g])
+    if grid:
+        cols.append(grid["import"].index)
+        vals.append(aw * d.import_emission)
+    if not cols:
+        return
+    lp.add_constraints(
+        "co2_cap", coords={}, terms=[(np.concatenate(vals), np.concatenate(cols))], sense="<=", rhs=float(cap)
+    )
+
+
+def define_reserve(lp: LinearProgram, d: ModelData, capacity, dispatch, storage: dict) -> None:
+    """Σ_dispatchable (cf P − p) + Σ_s (Pd_s − d_s) ≥ r Σ_n D_{n,t} [MW], per hour."""
+    share = d.zone.policy.reserve_share
+    if share <= 0:
+        return
+    n_t = len(d.time)
+    cols, vals = [], []
+    for g in (g for g, k in enumerate(d.gen_kind) if k in DISPATCHABLE_KINDS):
+        cols += [np.full(n_t, capacity.index[g]), dispatch.index[g]]
+        vals += [d.cf[g], -np.ones(n_t)]
+    if storage:
+        for s in range(len(d.sto_labels)):
+            cols += [np.full(n_t, storage["power"].index[s]), storage["discharge"].index[s]]
+            vals += [np.ones(n_t), -np.ones(n_t)]
+    if not cols:
+        cols, vals = [np.zeros(n_t, dtype=np.int64)], [np.zeros(n_t)]
+    lp.add_constraints(
+        "reserve",
+        coords={"time": d.time},
+        terms=[(np.stack(vals, axis=1), np.stack(cols, axis=1))],
+        sense=">=",
+        rhs=share * d.demand.sum(axis=0),
+    )
