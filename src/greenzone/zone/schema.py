@@ -298,7 +298,7 @@ class Demand(Strict):
         description="CSV of hourly demand [MW] in local time: columns time, value; relative to the zone file",
     )
     heating_share_per_degc: float = Field(
-        0.01, ge=0, le=0.2, description="extra load per degC of mean daily temperature below 15 degC [1/degC]"
+        0.02, ge=0, le=0.2, description="extra load per degC of mean daily temperature below 15 degC [1/degC]"
     )
     cooling_share_per_degc: float = Field(
         0.01, ge=0, le=0.2, description="extra load per degC of mean daily temperature above 22 degC [1/degC]"
