@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from greenzone.errors import GreenzoneError
@@ -80,7 +81,7 @@ def _print_summary(p) -> None:
 
     table = Table(title="Capacity factors" + (" (SYNTHETIC weather)" if p.attrs.get("synthetic") else ""))
     for column in ("node", "technology", "capacity factor [-]", "full-load hours [h/yr]", "inflow [MW]"):
-        table.add_column(column, justify="left" if column in ("node", "technology") else "right")
+        table.add_column(escape(column), justify="left" if column in ("node", "technology") else "right")
     for (node, tech), row in summary(p).iterrows():
         inflow = f"{row['mean_inflow_mw']:.1f}" if row["mean_inflow_mw"] > 0 else ""
         table.add_row(node, tech, f"{row['capacity_factor']:.3f}", f"{row['full_load_hours']:.0f}", inflow)
@@ -120,6 +121,53 @@ def profiles_command(
     console.print(f"wrote {out / 'profiles.nc'}")
 
 
+MethodOpt = Annotated[
+    str,
+    typer.Option("--method", help="HiGHS method: ipm, ipm_no_crossover, dual_simplex, simplex, pdlp, choose"),
+]
+TimeLimitOpt = Annotated[
+    Optional[float], typer.Option("--time-limit", min=0, help="solver time limit [s]; reaching it exits 4")  # noqa: UP045
+]
+HoursOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option("--hours", min=24, help="plan on the first N hours only, annualised (a quick look)"),
+]
+
+
+def _print_kpis(figures: dict) -> None:
+    table = Table(title="Key figures" + (" (SYNTHETIC weather)" if figures.get("synthetic_weather") else ""))
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("total cost [USD/yr]", f"{figures['total_cost_usd_per_year']:,.0f}"),
+        ("LCOE [USD/MWh]", f"{figures['lcoe_usd_per_mwh']:,.1f}"),
+        ("renewable share [-]", f"{figures['renewable_share']:.3f}"),
+        ("demand [MWh/yr]", f"{figures['demand_mwh']:,.0f}"),
+        ("unserved energy [MWh/yr]", f"{figures['unserved_energy_mwh']:,.1f}"),
+        ("curtailment share [-]", f"{figures['curtailment_share']:.3f}"),
+        ("CO2 [t/yr]", f"{figures['co2_t']:,.0f}"),
+        (
+            "grid import / export [MWh/yr]",
+            f"{figures['grid_import_mwh']:,.0f} / {figures['grid_export_mwh']:,.0f}",
+        ),
+        ("land used [km^2]", f"{figures.get('land_used_km2', float('nan')):,.1f}"),
+        ("investment [USD]", f"{figures.get('investment_usd', float('nan')):,.0f}"),
+        ("solver", f"{figures['solver']} {figures['solver_method']}, {figures['solver_time_s']:.1f} s"),
+        ("time resolution", f"{figures['time_resolution']}, {figures['hours']:,} steps"),
+    ]
+    for name, value in rows:
+        table.add_row(escape(name), value)
+    for tech, mw in figures["capacity_mw"].items():
+        if mw > 0:
+            table.add_row(escape(f"capacity {tech} [MW]"), f"{mw:,.1f}")
+    for tech, mw in figures["storage_power_mw"].items():
+        if mw > 0:
+            table.add_row(
+                f"storage {tech} [MW / MWh]", f"{mw:,.1f} / {figures['storage_energy_mwh'][tech]:,.0f}"
+            )
+    console.print(table)
+
+
 @app.command()
 def run(
     zone: ZoneArg = None,
@@ -128,14 +176,28 @@ def run(
     seed: SeedOpt = None,
     weather: SourceOpt = None,
     weather_file: WeatherFileOpt = None,
+    method: MethodOpt = "ipm",
+    time_limit: TimeLimitOpt = None,
+    hours: HoursOpt = None,
 ) -> None:
-    """Run a zone: weather → profiles (→ plan and report, as those stages land). Writes into OUT."""
-    from greenzone.output import staged_directory
+    """Run a zone: weather → profiles → least-cost plan. Writes OUT/plan.nc, kpis.json, profiles.nc, zone.yaml."""
+    import json
 
-    zone_path, _, w, p = _profiles(zone, weather, weather_file, weather_years, seed)
+    from greenzone.kpi import kpis
+    from greenzone.output import staged_directory, write_netcdf, write_text
+    from greenzone.plan import plan
+
+    zone_path, z, w, p = _profiles(zone, weather, weather_file, weather_years, seed)
+    if hours is not None:
+        p = p.isel(time=slice(0, hours))
+    with console.status(f"planning: building and solving the LP ({method})"):
+        result = plan(z, p, method=method, time_limit=time_limit)
+    figures = kpis(result, z)
     with staged_directory(out) as folder:
         _write_profiles(folder, zone_path, w, p)
-    _print_summary(p)
+        write_netcdf(result, folder / "plan.nc")
+        write_text(json.dumps(figures, indent=2) + "\n", folder / "kpis.json")
+    _print_kpis(figures)
     console.print(f"wrote {out.resolve()}")
 
 

@@ -1,0 +1,71 @@
+"""Small zones and hand-made profiles for planner tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import yaml
+
+from greenzone.zone import load_zone
+
+
+def write_small_zone(tmp_path, body: dict, name: str = "zone.yaml"):
+    """Write a zone file from a dict (timezone UTC, year 2027 and zero discount rate by default) and load it."""
+    data = {"name": "test zone", "timezone": "UTC", "year": 2027, "economics": {"discount_rate": 0.0}}
+    data.update(body)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_zone(path), path
+
+
+def hand_profiles(zone, hours: int, *, cf=None, demand=None, inflow=None, min_release=None) -> xr.Dataset:
+    """Profiles with given values: ``cf``/``inflow``/``min_release`` map (node, tech) to arrays or scalars,
+    ``demand`` maps node to an array or scalar [MW]. Everything else is 0 (availability for dispatchables)."""
+    time = pd.date_range("2027-01-01", periods=hours, freq="h")
+    nodes, techs = zone.node_ids, zone.generator_ids
+    shape = (hours, len(nodes), len(techs))
+    arrays = {"capacity_factor": np.zeros(shape), "inflow": np.zeros(shape), "min_release": np.zeros(shape)}
+    available = np.zeros((len(nodes), len(techs)), dtype=bool)
+    for j, node in enumerate(zone.nodes):
+        for tech in node.technologies:
+            if tech not in techs:
+                continue
+            k = techs.index(tech)
+            available[j, k] = True
+            spec = zone.technologies[tech]
+            if hasattr(spec, "availability"):
+                arrays["capacity_factor"][:, j, k] = spec.availability
+            if spec.kind == "hydro_reservoir":
+                arrays["capacity_factor"][:, j, k] = 1.0
+    for name, given in (("capacity_factor", cf), ("inflow", inflow), ("min_release", min_release)):
+        for (node, tech), values in (given or {}).items():
+            arrays[name][:, nodes.index(node), techs.index(tech)] = values
+    dem = np.zeros((hours, len(nodes)))
+    for node, values in (demand or {}).items():
+        dem[:, nodes.index(node)] = values
+    coords = {"time": time, "node": nodes, "technology": techs}
+    dims = ("time", "node", "technology")
+    return xr.Dataset(
+        {
+            "capacity_factor": (dims, arrays["capacity_factor"]),
+            "inflow": (dims, arrays["inflow"]),
+            "min_release": (dims, arrays["min_release"]),
+            "demand": (("time", "node"), dem),
+            "available": (("node", "technology"), available),
+        },
+        coords=coords,
+        attrs={"synthetic": 0, "weather_title": "hand-made profiles"},
+    )
+
+
+def geothermal_tech(**override):
+    """A geothermal technology with round numbers: 1,000 USD/kW over 20 years, always available."""
+    spec = {
+        "capex_usd_per_kw": 1000,
+        "lifetime_years": 20,
+        "availability": 1.0,
+        "fixed_om_usd_per_kw_year": 0,
+    }
+    spec.update(override)
+    return spec
