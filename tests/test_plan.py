@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from plan_helpers import geothermal_tech, hand_profiles, write_small_zone
 
 from greenzone.errors import InfeasibleError, SolverError
 from greenzone.kpi import kpis
 from greenzone.plan import balance_residual, plan
+from plan_helpers import geothermal_tech, hand_profiles, write_small_zone
 
 REL = 1e-6
 
