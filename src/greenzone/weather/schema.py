@@ -139,8 +139,10 @@ def check_weather(weather: xr.Dataset, *, origin: str = "weather") -> None:
     """
     missing = [v for v in SITE_VARIABLES if v not in weather]
     if missing:
-        raise WeatherError(f"{origin}: weather lacks {', '.join(missing)}; every source must provide "
-                           f"{', '.join(SITE_VARIABLES)}.")
+        raise WeatherError(
+            f"{origin}: weather lacks {', '.join(missing)}; every source must provide "
+            f"{', '.join(SITE_VARIABLES)}."
+        )
     if "time" not in weather.indexes:
         raise WeatherError(f"{origin}: weather has no 'time' coordinate.")
     time = weather.indexes["time"]
@@ -162,7 +164,9 @@ def check_weather(weather: xr.Dataset, *, origin: str = "weather") -> None:
         if da.dims != ("time", "site"):
             raise WeatherError(f"{origin}: '{name}' must have dims (time, site), has {da.dims}.")
     if "wind_height_m" not in weather.attrs:
-        raise WeatherError(f"{origin}: weather must state the height of wind_speed in attrs['wind_height_m'].")
+        raise WeatherError(
+            f"{origin}: weather must state the height of wind_speed in attrs['wind_height_m']."
+        )
     names = list(SITE_VARIABLES) + (["discharge"] if "discharge" in weather else [])
     for name in names:
         values = weather[name].values
