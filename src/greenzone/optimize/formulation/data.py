@@ -121,7 +121,7 @@ def _node_value(nt, name: str, default):
     return default if value is None else value
 
 
-def _hourly_price(
+def hourly_price(
     series: float | HourlySeries, time: pd.DatetimeIndex, timezone: str, field_name: str
 ) -> np.ndarray:
     """A constant price, or an hourly CSV in local time mapped onto the UTC model hours [USD/MWh]."""
@@ -360,12 +360,12 @@ def model_data(
         export_max=0.0 if grid is None else grid.export_max_mw,
         import_price=np.zeros(n_t)
         if grid is None
-        else _hourly_price(
+        else hourly_price(
             grid.import_price_usd_per_mwh, time, zone.timezone, "grid.import_price_usd_per_mwh"
         ),
         export_price=np.zeros(n_t)
         if grid is None
-        else _hourly_price(
+        else hourly_price(
             grid.export_price_usd_per_mwh, time, zone.timezone, "grid.export_price_usd_per_mwh"
         ),
         import_emission=0.0 if grid is None else grid.emission_factor_t_per_mwh,
