@@ -45,7 +45,8 @@ CO2 cap                  GlobalConstraint "co2_cap" (primary_energy, constant = 
 - ``greenzone-reservoir_min_release``: turbine p − spill generator p ≥ min_release_t;
 - ``greenzone-land-<node>``: Σ land use × capacity ≤ usable land of the year;
 - ``greenzone-renewable_share``: Σ_t w_t (fossil + (1 − ρ) import + (1 − R) unserved) ≤ (1 − R) Σ_t w_t D_t;
-- ``greenzone-operating_reserve``: Σ_dispatchable (cf P − p) + Σ_s η_d (discharger p_nom − p) ≥ r Σ_n D_t.
+- ``greenzone-operating_reserve``: Σ_dispatchable (cf P − p) + Σ_s ρ_s ≥ r Σ_n D_t, with storage reserve
+  ρ_s ≤ η_d (discharger p_nom − p) and ρ_s ≤ η_d e_s (``greenzone-storage_reserve_power`` / ``_energy``).
 
 Objective
 ---------
@@ -239,10 +240,24 @@ class GreenzoneConstraints:
                     terms.append((hourly(columns) * pick(f"{var}-p_nom", names)).sum("name"))
                     terms.append(-pick(f"{var}-p", names).sum("name"))
             if self.reserve_dischargers:
+                # storage holds ρ ≤ η_d (p_nom − p) (power headroom at the output) and ρ ≤ η_d e (energy left)
                 names = list(self.reserve_dischargers)
+                stores = [name.removesuffix(" discharger") for name in names]
                 eta = per_name(list(self.reserve_dischargers.values()), names)
-                terms.append((eta * pick("Link-p_nom", names)).sum())
-                terms.append(-(eta * pick("Link-p", names)).sum("name"))
+                lower = xr.DataArray(
+                    np.zeros((len(sns), len(names))),
+                    coords={"snapshot": sns, "name": names},
+                    dims=("snapshot", "name"),
+                )
+                rho = m.add_variables(lower=lower, name="greenzone-storage_reserve")
+                m.add_constraints(
+                    rho - eta * pick("Link-p_nom", names) + eta * pick("Link-p", names) <= 0,
+                    name="greenzone-storage_reserve_power",
+                )
+                m.add_constraints(
+                    rho - eta * pick("Store-e", stores, names) <= 0, name="greenzone-storage_reserve_energy"
+                )
+                terms.append(rho.sum("name"))
             rhs = xr.DataArray(
                 self.reserve_share * self.total_demand, coords={"snapshot": sns}, dims="snapshot"
             )

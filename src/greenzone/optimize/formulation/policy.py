@@ -90,7 +90,8 @@ def define_co2_cap(lp: LinearProgram, d: ModelData, dispatch, grid: dict) -> Non
 
 
 def define_reserve(lp: LinearProgram, d: ModelData, capacity, dispatch, storage: dict) -> None:
-    """Σ_dispatchable (cf P − p) + Σ_s (Pd_s − d_s) ≥ r Σ_n D_{n,t} [MW], per hour."""
+    """Σ_dispatchable (cf P − p) + Σ_s ρ_{s,t} ≥ r Σ_n D_{n,t} [MW], per hour, where storage reserve
+    ρ_{s,t} ≤ Pd_s − d_{s,t} (power headroom) and ρ_{s,t} ≤ η_d e_{s,t} (energy left to deliver it for an hour)."""
     share = d.zone.policy.reserve_share
     if share <= 0:
         return
@@ -100,9 +101,28 @@ def define_reserve(lp: LinearProgram, d: ModelData, capacity, dispatch, storage:
         cols += [np.full(n_t, capacity.index[g]), dispatch.index[g]]
         vals += [d.cf[g], -np.ones(n_t)]
     if storage:
-        for s in range(len(d.sto_labels)):
-            cols += [np.full(n_t, storage["power"].index[s]), storage["discharge"].index[s]]
-            vals += [np.ones(n_t), -np.ones(n_t)]
+        n_s = len(d.sto_labels)
+        hourly = {"storage": d.sto_labels, "time": d.time}
+        rho = lp.add_variables("storage_reserve", coords=hourly)
+        power = np.broadcast_to(storage["power"].index[:, None], (n_s, n_t))
+        lp.add_constraints(
+            "storage_reserve_power",
+            coords=hourly,
+            terms=[(1.0, rho.index), (-1.0, power), (1.0, storage["discharge"].index)],
+            sense="<=",
+            rhs=0.0,
+        )
+        eta = np.broadcast_to(d.sto_eff_discharge[:, None], (n_s, n_t))
+        lp.add_constraints(
+            "storage_reserve_energy",
+            coords=hourly,
+            terms=[(1.0, rho.index), (-eta, storage["level"].index)],
+            sense="<=",
+            rhs=0.0,
+        )
+        for s in range(n_s):
+            cols.append(rho.index[s])
+            vals.append(np.ones(n_t))
     if not cols:
         cols, vals = [np.zeros(n_t, dtype=np.int64)], [np.zeros(n_t)]
     lp.add_constraints(
