@@ -49,9 +49,77 @@ def load_weather(
     """
     config = zone.weather
     source = source or config.source
-    sites = zone_sites(zone)
     if source not in SOURCES:
         raise WeatherError(f"unknown weather source '{source}'; use one of {', '.join(SOURCES)}.")
+    weather = _load_source(zone, source, path, years, seed, cache_dir)
+    return with_discharge(zone, weather)
+
+
+def rivers_needed(zone: Zone) -> list[str]:
+    """River ids the zone's hydro plants take their water from."""
+    rivers = []
+    for node in zone.nodes:
+        for nt in node.technologies.values():
+            if nt.river is not None and nt.river not in rivers:
+                rivers.append(nt.river)
+    return rivers
+
+
+def with_discharge(zone: Zone, weather: xr.Dataset) -> xr.Dataset:
+    """Give ``weather`` the river discharge the zone needs: from ``weather.discharge`` (a CSV) when set,
+    else kept from the source, else SYNTHETIC discharge from the climatology's monthly shares (labelled)."""
+    from greenzone.weather import synthetic
+
+    needed = rivers_needed(zone)
+    config = zone.weather
+    have = list(weather["river"].values) if "river" in weather.coords else []
+    if config.discharge:
+        from greenzone.weather.csv import read_discharge_csv
+
+        flows = read_discharge_csv(config.discharge, timezone=zone.timezone)
+        time = pd.DatetimeIndex(weather.indexes["time"])
+        missing = time.difference(flows.index)
+        if len(missing):
+            raise WeatherError(
+                f"{config.discharge} (weather.discharge): no discharge for {len(missing)} weather hours, first "
+                f"{missing[0]:%Y-%m-%d %H:%M} UTC; give every hour of the weather."
+            )
+        flows = flows.reindex(time)
+        weather = weather.drop_vars(["discharge", "river"], errors="ignore")
+        weather = weather.assign_coords(river=list(flows.columns))
+        weather["discharge"] = (
+            ("time", "river"),
+            flows.to_numpy(float),
+            {"units": "m^3/s", "long_name": "river discharge"},
+        )
+        weather.attrs["discharge_source"] = f"csv: {Path(config.discharge).name}"
+        return weather
+    if not needed or all(r in have for r in needed):
+        return weather
+    climatology = synthetic.read_climatology(config.climatology or synthetic.default_climatology_path())
+    time = pd.DatetimeIndex(weather.indexes["time"])
+    years = list(range(time[0].year, time[-1].year + 1))
+    generated = synthetic.generate(
+        sites=zone_sites(zone), climatology=climatology, years=years, seed=config.seed, timezone=zone.timezone
+    )
+    discharge = generated["discharge"].sel(time=time)
+    weather = weather.drop_vars(["discharge", "river"], errors="ignore").assign_coords(
+        river=discharge["river"].values
+    )
+    weather["discharge"] = (
+        ("time", "river"),
+        discharge.values,
+        {"units": "m^3/s", "long_name": "river discharge"},
+    )
+    weather.attrs["discharge_source"] = "SYNTHETIC, from the climatology's monthly shares"
+    weather.attrs["title"] = weather.attrs.get("title", "") + "; river discharge SYNTHETIC"
+    weather.attrs["synthetic_discharge"] = 1
+    return weather
+
+
+def _load_source(zone, source, path, years, seed, cache_dir) -> xr.Dataset:
+    config = zone.weather
+    sites = zone_sites(zone)
     if source == "synthetic":
         from greenzone.weather import synthetic
 
@@ -69,7 +137,7 @@ def load_weather(
         from greenzone.weather import pvgis
 
         cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "greenzone" / "pvgis"
-        return pvgis.pvgis_weather(sites=sites, cache_dir=cache)
+        return pvgis.pvgis_weather(sites=sites, cache_dir=cache, year=config.start_year or zone.year)
     path = path or config.path
     if not path:
         raise WeatherError(

@@ -16,7 +16,7 @@ def referenced_files(zone: Zone) -> list[Path]:
         for price in (zone.grid.import_price_usd_per_mwh, zone.grid.export_price_usd_per_mwh):
             if isinstance(price, HourlySeries):
                 files.append(Path(price.csv))
-    for name in (zone.weather.path, zone.weather.climatology):
+    for name in (zone.weather.path, zone.weather.climatology, zone.weather.discharge):
         if name:
             files.append(Path(name))
     return files
@@ -33,7 +33,7 @@ def zone_fingerprint(zone: Zone) -> str:
         if node.get("demand") and node["demand"].get("csv"):
             node["demand"]["csv"] = Path(node["demand"]["csv"]).name
     if data.get("weather"):
-        for key in ("path", "climatology"):
+        for key in ("path", "climatology", "discharge"):
             if data["weather"].get(key):
                 data["weather"][key] = Path(data["weather"][key]).name
     if data.get("grid"):

@@ -24,7 +24,7 @@ from greenzone.zone.schema import Zone
 EMBEDDED_ZONE = "karabakh"
 """Name of the zone shipped in the package and used when no zone file is given."""
 
-_PATH_FIELDS = (("weather", "path"), ("weather", "climatology"))
+_PATH_FIELDS = (("weather", "path"), ("weather", "climatology"), ("weather", "discharge"))
 
 
 def embedded_zone_path(name: str = EMBEDDED_ZONE) -> Path:

@@ -466,6 +466,11 @@ class WeatherConfig(Strict):
     climatology: str | None = Field(
         None, description="climatology for synthetic weather; empty: the embedded Karabakh climatology"
     )
+    discharge: str | None = Field(
+        None,
+        description="CSV of hourly river discharge [m^3/s] (columns time, then one per river id); empty: from the "
+        "weather source, or synthetic from the climatology when the source has none",
+    )
     years: int = Field(1, ge=1, le=200, description="number of synthetic weather years")
     start_year: int | None = Field(
         None, ge=1900, le=2200, description="first calendar year of synthetic weather; empty: the zone's year"
