@@ -1,0 +1,1 @@
+"""Energy management: rolling-horizon operation from forecasts (see docs/architecture.md)."""
