@@ -1,32 +1,140 @@
 """The ``greenzone`` command line. No logic of its own: it calls the Python API and prints.
 
-Exit codes: 0 ok, 2 bad input (zone, weather), 3 infeasible, 4 solver failure or time limit, 1 other error.
+Exit codes: 0 ok, 1 other error, 2 bad input (zone, weather, run folder, options), 3 infeasible, 4 solver
+failure or time limit.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
 from greenzone.errors import GreenzoneError
 
+METHODS = ("ipm", "ipm_no_crossover", "dual_simplex", "simplex", "primal_simplex", "pdlp", "choose")
+"""HiGHS methods the CLI offers (greenzone.optimize.solve.METHODS; a test keeps them equal)."""
+
+PYPSA_MISSING = "install the pypsa extra: pip install 'greenzone[pypsa]'"
+
 app = typer.Typer(
     name="greenzone",
     help="Plan and operate a renewable green energy zone. Without a zone file, commands use the embedded "
-    "Karabakh and East Zangezur zone.",
+    "Karabakh and East Zangezur zone.\n\n"
+    "Global options (--quiet, --verbose, --log-file) go before the command: greenzone --quiet run.\n\n"
+    "Exit codes: 0 ok; 1 other error; 2 bad input (zone file, weather, run folder, options); "
+    "3 infeasible (the message says which limit cannot be met); 4 solver failure or time limit.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 console = Console()
 errors = Console(stderr=True)
+log = logging.getLogger("greenzone")
+
+
+class _Settings:
+    """What the global options chose; read by the commands."""
+
+    quiet = False
+    verbose = False
+
+
+@app.callback()
+def _global_options(
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="print nothing but errors: no progress, no tables")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="log every step and show the solver's own log")
+    ] = False,
+    log_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--log-file", help="also write a detailed log (timestamps, stages, errors) to this file"
+        ),
+    ] = None,
+) -> None:
+    """Options for every command."""
+    if quiet and verbose:
+        raise typer.BadParameter("choose --quiet or --verbose, not both")
+    _Settings.quiet, _Settings.verbose = quiet, verbose
+    console.quiet = quiet
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    screen = RichHandler(console=errors, show_path=False, show_time=verbose, markup=False)
+    screen.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
+    log.addHandler(screen)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setLevel(logging.DEBUG)
+        to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(to_file)
+    log.debug("greenzone %s: %s", _version(), " ".join(sys.argv))
+
+
+def _version() -> str:
+    from greenzone import __version__
+
+    return __version__
+
+
+class _Progress:
+    """Progress by stage: a spinner naming the running stage, a line with its time when it ends.
+
+    ``--quiet`` shows nothing; ``--verbose`` prints a line per stage instead of a spinner, so that the solver's
+    own log is not mixed with a spinner (the log's lines name the stages). Every stage is logged (see
+    ``--log-file``).
+    """
+
+    def __init__(self) -> None:
+        self._status = None
+        self._name: str | None = None
+        self._start = 0.0
+
+    def __enter__(self) -> _Progress:
+        if not _Settings.quiet and not _Settings.verbose:
+            self._status = console.status("starting")
+            self._status.start()
+        return self
+
+    def stage(self, name: str, text: str) -> None:
+        """End the running stage and start ``name`` (weather, profiles, build, solve, report, write)."""
+        self._finish()
+        self._name, self._start = name, time.perf_counter()
+        log.info("%s: %s", name, text)
+        if self._status is not None:
+            self._status.update(f"[bold]{name}[/bold]: {escape(text)}")
+
+    def _finish(self) -> None:
+        if self._name is not None:
+            elapsed = time.perf_counter() - self._start
+            log.info("%s: done in %.1f s", self._name, elapsed)
+            if not _Settings.verbose:  # --verbose shows the log line instead
+                console.print(f"[green]done[/green] {self._name} ({elapsed:.1f} s)")
+            self._name = None
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self._finish()
+        elif self._name is not None:
+            log.debug("%s: stopped by %s", self._name, exc_type.__name__)
+        if self._status is not None:
+            self._status.stop()
+
 
 ZoneArg = Annotated[
     Optional[Path],  # noqa: UP045 (typer needs Optional on 3.10)
@@ -59,20 +167,19 @@ def validate(zone: Annotated[Path, typer.Argument(help="zone YAML file")]) -> No
     )
 
 
-def _profiles(zone_path, weather, weather_file, years, seed):
+def _profiles(progress: _Progress, zone_path, weather, weather_file, years, seed):
     from greenzone.resources import profiles
     from greenzone.weather import load_weather
     from greenzone.zone import embedded_zone_path, load_zone
 
     zone_path = zone_path or embedded_zone_path()
-    with console.status("reading the zone"):
-        z = load_zone(zone_path)
-    with console.status("making weather"):
-        w = load_weather(z, source=weather, path=weather_file, years=years, seed=seed)
+    progress.stage("weather", f"reading {zone_path.name} and making the weather")
+    z = load_zone(zone_path)
+    w = load_weather(z, source=weather, path=weather_file, years=years, seed=seed)
     if int(w.attrs.get("synthetic", 0)):
-        console.print(f"[yellow]{w.attrs.get('title', 'SYNTHETIC weather')}[/yellow]")
-    with console.status("converting weather to profiles"):
-        p = profiles(z, w)
+        console.print(f"[yellow]{escape(str(w.attrs.get('title', 'SYNTHETIC weather')))}[/yellow]")
+    progress.stage("profiles", "converting weather to capacity factors, inflows and demand")
+    p = profiles(z, w)
     return zone_path, z, w, p
 
 
@@ -114,19 +221,37 @@ def profiles_command(
     """Make hourly capacity factors, inflows and demand; write OUT/profiles.nc and print a summary."""
     from greenzone.output import staged_directory
 
-    zone_path, _, w, p = _profiles(zone, weather, weather_file, weather_years, seed)
-    with staged_directory(out) as folder:
+    with _Progress() as progress, staged_directory(out) as folder:
+        zone_path, _, w, p = _profiles(progress, zone, weather, weather_file, weather_years, seed)
+        progress.stage("write", f"writing {out}")
         _write_profiles(folder, zone_path, w, p)
     _print_summary(p)
     console.print(f"wrote {out / 'profiles.nc'}")
 
 
+def _check_method(value: str) -> str:
+    if value not in METHODS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(METHODS)}")
+    return value
+
+
 MethodOpt = Annotated[
     str,
-    typer.Option("--method", help="HiGHS method: ipm, ipm_no_crossover, dual_simplex, simplex, pdlp, choose"),
+    typer.Option("--method", help="HiGHS method: " + ", ".join(METHODS), callback=_check_method),
 ]
+
+
+def _check_time_limit(value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be a positive number of seconds, got {value}")
+    return value
+
+
 TimeLimitOpt = Annotated[
-    Optional[float], typer.Option("--time-limit", min=0, help="solver time limit [s]; reaching it exits 4")  # noqa: UP045
+    Optional[float],  # noqa: UP045
+    typer.Option(
+        "--time-limit", help="solver time limit [s]; reaching it exits 4", callback=_check_time_limit
+    ),
 ]
 HoursOpt = Annotated[
     Optional[int],  # noqa: UP045
@@ -180,48 +305,127 @@ def run(
     time_limit: TimeLimitOpt = None,
     hours: HoursOpt = None,
 ) -> None:
-    """Run a zone: weather → profiles → least-cost plan. Writes OUT/plan.nc, kpis.json, profiles.nc, zone.yaml."""
+    """Run a zone: weather → profiles → least-cost plan → report.
+
+    Writes OUT/plan.nc, kpis.json, report.html, profiles.nc, weather.nc and zone.yaml. They are written to a
+    temporary folder beside OUT that replaces OUT only when everything is written: an interrupted or failed
+    run leaves the previous results as they were.
+    """
     import json
 
     from greenzone.kpi import kpis
+    from greenzone.optimize.solve import SolverOptions
     from greenzone.output import staged_directory, write_netcdf, write_text
     from greenzone.plan import plan
+    from greenzone.report import write_report
 
-    zone_path, z, w, p = _profiles(zone, weather, weather_file, weather_years, seed)
-    if hours is not None:
-        p = p.isel(time=slice(0, hours))
-    with console.status(f"planning: building and solving the LP ({method})"):
-        result = plan(z, p, method=method, time_limit=time_limit)
-    figures = kpis(result, z)
-    with staged_directory(out) as folder:
+    with _Progress() as progress, staged_directory(out) as folder:
+        zone_path, z, w, p = _profiles(progress, zone, weather, weather_file, weather_years, seed)
+        if hours is not None:
+            p = p.isel(time=slice(0, hours))
         _write_profiles(folder, zone_path, w, p)
+        progress.stage("build", f"building the linear program ({p.sizes['time']:,} hours)")
+        options = SolverOptions(method=method, time_limit_s=time_limit, log_to_console=_Settings.verbose)
+        result = plan(
+            z,
+            p,
+            options=options,
+            # called with the built model, just before the solve starts: only reports progress
+            extra_constraints=lambda _model: progress.stage("solve", f"HiGHS {method}"),
+        )
+        progress.stage("report", "key figures and report.html")
+        figures = kpis(result, z)
         write_netcdf(result, folder / "plan.nc")
         write_text(json.dumps(figures, indent=2) + "\n", folder / "kpis.json")
+        write_report(folder, zone=z)
     _print_kpis(figures)
+    log.info("wrote %s", out.resolve())
     console.print(f"wrote {out.resolve()}")
+    console.print(f"report: [bold]{out.resolve() / 'report.html'}[/bold]")
+
+
+@app.command()
+def report(
+    plan_dir: Annotated[
+        Path, typer.Argument(help="run folder written by 'greenzone run' (plan.nc, kpis.json, zone.yaml)")
+    ],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="report file; default PLAN_DIR/report.html"),
+    ] = None,
+) -> None:
+    """Write the report of a run: one self-contained HTML file that opens offline."""
+    from greenzone.report import write_report
+
+    with _Progress() as progress:
+        progress.stage("report", f"reading {plan_dir} and writing the report")
+        path = write_report(plan_dir, out=out)
+    log.info("wrote %s", path.resolve())
+    console.print(f"report: [bold]{path.resolve()}[/bold]")
+
+
+@app.command("export-pypsa")
+def export_pypsa(
+    zone: ZoneArg = None,
+    out: OutOpt = Path("out/pypsa"),
+    weather_years: YearsOpt = None,
+    seed: SeedOpt = None,
+    weather: SourceOpt = None,
+    weather_file: WeatherFileOpt = None,
+    hours: HoursOpt = None,
+) -> None:
+    """Export the zone's planning problem as a PyPSA network: OUT/network.nc (needs the pypsa extra)."""
+    try:
+        import pypsa  # noqa: F401
+    except ImportError:
+        errors.print(PYPSA_MISSING, highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    from greenzone.interop.pypsa import export_network
+    from greenzone.output import staged_directory
+
+    logging.getLogger("pypsa").setLevel(logging.INFO if _Settings.verbose else logging.WARNING)
+
+    with _Progress() as progress, staged_directory(out) as folder:
+        zone_path, z, w, p = _profiles(progress, zone, weather, weather_file, weather_years, seed)
+        if hours is not None:
+            p = p.isel(time=slice(0, hours))
+        progress.stage("export", "building the PyPSA network")
+        extra = export_network(z, p, folder / "network.nc")
+        shutil.copyfile(zone_path, folder / "zone.yaml")
+    console.print(f"wrote {out.resolve() / 'network.nc'}")
+    if extra:
+        console.print(
+            "the file cannot carry these greenzone constraints; add them again with "
+            "greenzone.interop.to_pypsa's extra_functionality: " + ", ".join(extra)
+        )
 
 
 def main() -> None:
     """Entry point: run the app, turning greenzone's errors into a message and an exit code."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except GreenzoneError as exc:
-        errors.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        log.debug("error (exit %d): %s", exc.exit_code, exc)
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
+        log.debug("interrupted")
         errors.print("interrupted; previous results are left as they were")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and aborts
+    except Exception as exc:  # usage errors (bad options: exit 2), exits and aborts
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        usage = (typer.TyperException, click.exceptions.ClickException)
+        if isinstance(exc, usage) and hasattr(exc, "show"):
             exc.show()
+            sys.exit(getattr(exc, "exit_code", 2))
+        if isinstance(exc, (typer.Exit, click.exceptions.Exit)):
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, (typer.Abort, click.exceptions.Abort)):
             sys.exit(1)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":
