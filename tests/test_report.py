@@ -598,3 +598,20 @@ def test_infeasible_exit_3_leaves_previous_results(previous, tmp_path):
     assert "Traceback" not in done.stderr
     _intact(out, before)
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    """Atomic writes must not leave owner-only permissions (mkstemp's default) on shared results."""
+    import os
+    import stat
+
+    from greenzone.output import staged_directory, write_text
+
+    old = os.umask(0o022)
+    try:
+        with staged_directory(tmp_path / "run") as folder:
+            write_text("x", folder / "a.txt")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "run" / "a.txt").stat().st_mode) == 0o644
