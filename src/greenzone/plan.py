@@ -35,6 +35,15 @@ Coordinates ``kind`` (technology and storage) say what each technology is. Attri
 ``objective_usd_per_year``, ``alpha`` (8,760 / Σ weight), solver name, status, method, time and
 iterations, the zone's name and fingerprint, the year, the weather title and whether it is synthetic.
 
+With ``typical_days=N`` the LP is solved on N representative days (:func:`greenzone.aggregate.typical_days`)
+and the plan is expanded back onto the full original time axis: every original day takes the hourly values
+of its representative day, ``weight`` is 1 for every hour, and the storage and reservoir levels are the
+linked levels of each original day, q^{h+1} E_d + e^{intra}_{k(d),h} (docs/formulation.md, "Typical
+periods"), so that report code and key figures work unchanged and equal the aggregated LP's. Such plans
+also carry ``demand_original`` (time, node) [MW], the demand before aggregation, and the attributes
+``typical_days`` (N), ``typical_days_linking`` (1 or 0) and ``typical_days_dates`` (the representative days,
+comma-separated); ``time_resolution`` reads e.g. "16 typical days (Kotzur storage linking)".
+
 A plan is only ever built from an optimal solve: a time limit or numerical failure raises
 :class:`~greenzone.errors.SolverError`, an infeasible zone :class:`~greenzone.errors.InfeasibleError` with a
 diagnosis in the zone's terms.
@@ -47,7 +56,9 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
-from greenzone.optimize.formulation import Model, build_model
+from greenzone.aggregate import Aggregation
+from greenzone.aggregate import typical_days as cluster_days
+from greenzone.optimize.formulation import Model, Periods, build_model
 from greenzone.optimize.formulation.policy import FOSSIL_KINDS
 from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
 from greenzone.zone.fingerprint import zone_fingerprint
@@ -63,6 +74,8 @@ def plan(
     *,
     year: int | None = None,
     weights: np.ndarray | None = None,
+    typical_days: int | None = None,
+    linking: bool = True,
     method: Method = DEFAULT_METHOD,
     time_limit: float | None = None,
     threads: int | None = None,
@@ -75,7 +88,11 @@ def plan(
     Parameters
     ----------
     year : year whose demand and usable land apply; default the zone's.
-    weights : hours each time step stands for [h] (typical periods); default 1 per hour.
+    weights : hours each time step stands for [h]; default 1 per hour. Not with ``typical_days``.
+    typical_days : plan on this many typical days (extreme days included) instead of every hour; the plan
+        comes back on the full original time axis (see this module's docstring).
+    linking : with ``typical_days``, link storage and reservoir levels across the year (Kotzur et al. 2018);
+        False makes every store cyclic within each typical day (the naive method, for comparison).
     method : HiGHS method: "ipm" (interior point with crossover), "ipm_no_crossover", "dual_simplex",
         "simplex", "primal_simplex", "pdlp" or "choose".
     time_limit : wall-clock limit of the solve [s]; reaching it raises SolverError, never a partial plan.
@@ -86,14 +103,84 @@ def plan(
     diagnose : on infeasibility, run the diagnosis that names the cause (costs one more solve).
     """
     options = options or SolverOptions(method=method, time_limit_s=time_limit, threads=threads)
-    model = build_model(zone, profiles, year=year, weights=weights, extra_constraints=extra_constraints)
+    if typical_days is None:
+        model = build_model(zone, profiles, year=year, weights=weights, extra_constraints=extra_constraints)
+        solution = solve(model.lp, options)
+        _require_plan(zone, profiles, year, weights, solution, diagnose)
+        return plan_dataset(model, solution, profiles)
+    if weights is not None:
+        raise ValueError(
+            "pass weights or typical_days, not both: typical days take their weights from the clustering"
+        )
+    renewables = [t for t in zone.generator_ids if zone.technologies[t].kind in VARIABLE_KINDS]
+    aggregation = cluster_days(profiles, typical_days, renewables=renewables)
+    periods = Periods(n_hours=aggregation.n_hours_per_period, order=aggregation.day_cluster, linking=linking)
+    model = build_model(
+        zone, aggregation.profiles, year=year, periods=periods, extra_constraints=extra_constraints
+    )
     solution = solve(model.lp, options)
+    _require_plan(zone, aggregation.profiles, year, aggregation.weights, solution, diagnose)
+    return expand_plan(
+        plan_dataset(model, solution, aggregation.profiles), model, solution, aggregation, profiles
+    )
+
+
+def _require_plan(zone, profiles, year, weights, solution: Solution, diagnose: bool) -> None:
+    """Raise the diagnosis of an infeasible plan, or SolverError for anything that is not an optimum."""
     if solution.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED) and diagnose:
         from greenzone.optimize.diagnose import diagnose_infeasibility
 
         raise diagnose_infeasibility(zone, profiles, year=year, weights=weights)
     require_optimal(solution, what=f"the plan of '{zone.name}'")
-    return plan_dataset(model, solution, profiles)
+
+
+def expand_plan(
+    plan_ds: xr.Dataset, model: Model, solution: Solution, aggregation: Aggregation, profiles: xr.Dataset
+) -> xr.Dataset:
+    """A plan on representative days, expanded onto the original time axis (see this module's docstring).
+
+    Every hourly variable takes, on each original day, the values of its cluster's representative day;
+    storage and reservoir levels become q^{h+1} E_d + e^{intra}_{k(d),h} with linking. ``weight`` is 1 per
+    hour, so weighted sums over the expanded plan equal those of the aggregated LP.
+    """
+    d = model.data
+    periods = d.periods
+    out = aggregation.expand(plan_ds)
+    out["weight"] = xr.Variable(("time",), np.ones(out.sizes["time"]), {"units": "h"})
+    nodes = d.nodes
+    if periods.linking:
+        lp, x = model.lp, solution.x
+        if d.sto_labels:
+            level = periods.absolute_level(
+                lp.variable_values("storage_level", x),
+                lp.variable_values("storage_inter_level", x),
+                1.0 - d.sto_standing_loss,
+            )
+            grid = _to_grid(level, d.sto_labels, nodes, list(out["storage"].values), time=True)
+            out["storage_level"] = xr.Variable(("time", "node", "storage"), grid, {"units": "MWh"})
+        if d.res_gen.size:
+            level = periods.absolute_level(
+                lp.variable_values("reservoir_level", x), lp.variable_values("reservoir_inter_level", x)
+            )
+            labels = [d.gen_labels[g] for g in d.res_gen]
+            grid = _to_grid(level, labels, nodes, list(out["technology"].values), time=True)
+            out["reservoir_level"] = xr.Variable(("time", "node", "technology"), grid, {"units": "MWh"})
+    demand = profiles["demand"].transpose("time", "node").values.astype(float)
+    out["demand_original"] = xr.Variable(
+        ("time", "node"), demand, {"units": "MW", "long_name": "demand before aggregation into typical days"}
+    )
+    n = aggregation.n_periods
+    out.attrs.update(
+        {
+            "time_resolution": f"{n} typical days ("
+            + ("Kotzur storage linking" if periods.linking else "without storage linking")
+            + ")",
+            "typical_days": int(n),
+            "typical_days_linking": int(periods.linking),
+            "typical_days_dates": ",".join(f"{t:%Y-%m-%d}" for t in aggregation.cluster_days),
+        }
+    )
+    return out
 
 
 def _split(labels: list[str]) -> tuple[list[str], list[str]]:
@@ -331,4 +418,4 @@ def _costs(d, cap, p, power, cpower, energy, fcap, nodes, assets):
     return cost, link_cost
 
 
-__all__ = ["DEFAULT_METHOD", "balance_residual", "plan", "plan_dataset"]
+__all__ = ["DEFAULT_METHOD", "balance_residual", "expand_plan", "plan", "plan_dataset"]

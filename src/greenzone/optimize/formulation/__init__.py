@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
-from greenzone.optimize.formulation.data import ModelData, model_data
+from greenzone.optimize.formulation.data import ModelData, Periods, model_data
 from greenzone.optimize.formulation.generators import (
     define_availability_constraints,
     define_fuel_budget_constraints,
@@ -45,6 +45,10 @@ class Model:
     ``storage_energy`` (storage), ``charge``, ``discharge`` and ``storage_level`` (storage, time),
     ``link_capacity`` (link), ``flow_forward`` and ``flow_backward`` (link, time), ``grid_import`` and
     ``grid_export`` (time) and ``unserved`` (node, time); generator and storage labels are "node/technology".
+
+    With linked typical periods, ``storage_level`` and ``reservoir_level`` are intra-period levels (free sign)
+    and ``storage_inter_level`` / ``reservoir_inter_level`` (unit, original_period) hold the level at the start
+    of every original period, with ``*_intra_max`` and ``*_intra_min`` (unit, period) bounding the intra levels.
     """
 
     lp: LinearProgram
@@ -63,6 +67,7 @@ def build_model(
     *,
     year: int | None = None,
     weights: np.ndarray | None = None,
+    periods: Periods | None = None,
     extra_constraints: Callable[[Model], None] | None = None,
 ) -> Model:
     """Build the planning LP of docs/formulation.md for ``zone`` on ``profiles``.
@@ -70,11 +75,15 @@ def build_model(
     Parameters
     ----------
     year : the year whose demand and usable land apply; default the zone's.
-    weights : hours each time step stands for [h]; default 1.
+    weights : hours each time step stands for [h]; default 1 (with ``periods``: taken from them).
+    periods : typical periods (:class:`~greenzone.optimize.formulation.data.Periods`): the hours are K
+        representative periods of H hours, and storage and reservoirs are linked across the original periods
+        (or, with ``periods.linking`` false, cyclic within each representative period); see
+        docs/formulation.md, "Typical periods".
     extra_constraints : a hook called with the built :class:`Model`; it may add variable and constraint blocks
         to ``model.lp`` (e.g. a minimum wind capacity) before the solve.
     """
-    d = model_data(zone, profiles, year=year, weights=weights)
+    d = model_data(zone, profiles, year=year, weights=weights, periods=periods)
     lp = LinearProgram()
     previous = previous_hour(len(d.time))
     capacity, dispatch = define_generator_variables(lp, d)
@@ -106,4 +115,4 @@ def build_model(
     return model
 
 
-__all__ = ["Model", "ModelData", "build_model", "model_data", "previous_hour"]
+__all__ = ["Model", "ModelData", "Periods", "build_model", "model_data", "previous_hour"]

@@ -30,6 +30,89 @@ CF_THRESHOLD = 1e-3
 HOURS_PER_YEAR = 8760.0
 
 
+@dataclass(frozen=True, eq=False)
+class Periods:
+    """Typical periods for the storage formulation (Kotzur et al. 2018; docs/formulation.md, Typical periods).
+
+    The model's hours are K representative periods of H hours each, concatenated in period order; the
+    original horizon is the sequence of D periods ``order`` (the representative period of each original one).
+
+    Parameters
+    ----------
+    n_hours : int
+        Hours per period H (24 for typical days).
+    order : numpy.ndarray
+        For each original period d = 0 … D − 1, in chronological order, its representative period k(d) in
+        0 … K − 1. Every representative period must occur at least once.
+    linking : bool
+        True: storage levels are linked across the original periods (intra-period level plus inter-period
+        state). False: every storage is cyclic within each representative period (the naive method).
+    """
+
+    n_hours: int
+    order: np.ndarray
+    linking: bool = True
+
+    def __post_init__(self) -> None:
+        order = np.asarray(self.order)
+        if order.ndim != 1 or order.size == 0 or order.dtype.kind not in "iu":
+            raise ValueError(
+                "periods.order must be a non-empty 1-d integer array (a period per original one)"
+            )
+        if int(self.n_hours) < 1:
+            raise ValueError(f"periods.n_hours must be positive, got {self.n_hours}")
+        k = int(order.max()) + 1
+        if order.min() < 0 or (np.bincount(order, minlength=k) == 0).any():
+            raise ValueError(
+                "periods.order must use every representative period 0 … K − 1 at least once and no other"
+            )
+        object.__setattr__(self, "order", order.astype(np.int64))
+
+    @property
+    def n_periods(self) -> int:
+        """Number of representative periods K."""
+        return int(self.order.max()) + 1
+
+    @property
+    def n_original(self) -> int:
+        """Number of original periods D."""
+        return int(self.order.size)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Original periods each representative period stands for (K,)."""
+        return np.bincount(self.order, minlength=self.n_periods)
+
+    def weights(self) -> np.ndarray:
+        """Hours each model hour stands for: its period's count, per hour (K·H,) [h]."""
+        return np.repeat(self.counts.astype(float), self.n_hours)
+
+    def hour_index(self) -> np.ndarray:
+        """For every original hour (D·H,), the model hour that stands for it."""
+        return (self.order[:, None] * self.n_hours + np.arange(self.n_hours)[None, :]).ravel()
+
+    def previous_in_period(self) -> np.ndarray:
+        """Index of each model hour's predecessor, cyclic within its period (K·H,)."""
+        h = np.arange(self.n_periods * self.n_hours).reshape(self.n_periods, self.n_hours)
+        return np.roll(h, 1, axis=1).ravel()
+
+    def absolute_level(
+        self, intra: np.ndarray, inter: np.ndarray, keep: np.ndarray | float = 1.0
+    ) -> np.ndarray:
+        """Level at the end of every original hour: keep^{h+1} E_d + e^{intra}_{k(d),h} [MWh].
+
+        Parameters
+        ----------
+        intra : (units, K·H) intra-period levels; inter : (units, D) levels at the start of each original
+        period; keep : (units,) 1 − standing loss per hour [-].
+        """
+        units = intra.shape[0]
+        decay = np.asarray(keep, dtype=float).reshape(-1, 1) ** np.arange(1, self.n_hours + 1)[None, :]
+        decay = np.broadcast_to(decay, (units, self.n_hours))
+        start = inter[:, :, None] * decay[:, None, :]  # (units, D, H)
+        return start.reshape(units, -1) + intra[:, self.hour_index()]
+
+
 def annuity(rate: float, lifetime_years: float) -> float:
     """Annuity factor r / (1 - (1 + r)^-y) [1/yr]; 1/y when r = 0."""
     if rate == 0:
@@ -108,6 +191,7 @@ class ModelData:
     import_renewable_share: float
     # policy
     usable_land: np.ndarray  # (n,) [km^2], inf when unlimited
+    periods: Periods | None = None  # typical periods; None: the hours are one chronological horizon
     extra: dict = field(default_factory=dict)
 
     @property
@@ -154,17 +238,37 @@ def hourly_price(
 
 
 def model_data(
-    zone: Zone, profiles: xr.Dataset, *, year: int | None = None, weights: np.ndarray | None = None
+    zone: Zone,
+    profiles: xr.Dataset,
+    *,
+    year: int | None = None,
+    weights: np.ndarray | None = None,
+    periods: Periods | None = None,
 ) -> ModelData:
     """Collect the arrays of one planning problem from a zone and its profiles.
 
     Parameters
     ----------
-    weights : hours each time step stands for [h]; default 1 for every hour.
+    weights : hours each time step stands for [h]; default 1 for every hour, or with ``periods`` the
+        number of original periods each representative one stands for.
+    periods : typical periods (:class:`Periods`): the hours are K periods of H hours; they must number K·H.
     """
     year = zone.year if year is None else year
     time = pd.DatetimeIndex(profiles.indexes["time"])
     n_t = len(time)
+    if periods is not None:
+        if periods.n_periods * periods.n_hours != n_t:
+            raise ValueError(
+                f"periods: {periods.n_periods} periods of {periods.n_hours} hours need {periods.n_periods * periods.n_hours}"
+                f" hours, but the profiles have {n_t}"
+            )
+        if weights is None:
+            weights = periods.weights()
+        elif not np.array_equal(np.asarray(weights, dtype=float), periods.weights()):
+            raise ValueError(
+                "weights must equal the number of original periods each representative period stands for "
+                "(periods.weights()); leave weights out to take them from periods"
+            )
     weights = np.ones(n_t) if weights is None else np.asarray(weights, dtype=float)
     if weights.shape != (n_t,) or (weights <= 0).any():
         raise ValueError(f"weights must be positive with shape ({n_t},), got shape {weights.shape}")
@@ -371,4 +475,5 @@ def model_data(
         import_emission=0.0 if grid is None else grid.emission_factor_t_per_mwh,
         import_renewable_share=0.0 if grid is None else grid.renewable_share,
         usable_land=usable,
+        periods=periods,
     )
