@@ -43,7 +43,7 @@ def _mix_error(plan, reference) -> float:
 
 
 def _run(zone, prof, *, days, linking=True, time_limit=None):
-    from greenzone.plan import plan
+    from greenzone.planning import plan
 
     t0 = time.perf_counter()
     result = plan(zone, prof, typical_days=days, linking=linking, time_limit=time_limit)

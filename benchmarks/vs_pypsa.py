@@ -15,7 +15,7 @@ Usage::
 
 ``--methods`` names HiGHS set-ups, each run by both tools on every zone:
 
-* ``default``: greenzone with the planner's default method (``greenzone.plan.DEFAULT_METHOD``); PyPSA with no
+* ``default``: greenzone with the planner's default method (``greenzone.planning.DEFAULT_METHOD``); PyPSA with no
   solver options and linopy's default io_api (None: an LP file written by linopy, read back by HiGHS);
 * a greenzone method (``dual_simplex``, ``simplex``, ``primal_simplex``, ``ipm``, ``ipm_no_crossover``,
   ``pdlp``, ``choose``): the HiGHS options ``SolverOptions(method=...)`` sets, in both tools; PyPSA through
@@ -253,7 +253,7 @@ class Setup:
 
     def greenzone_options(self, time_limit: float | None):
         from greenzone.optimize.solve import SolverOptions
-        from greenzone.plan import DEFAULT_METHOD
+        from greenzone.planning import DEFAULT_METHOD
 
         return SolverOptions(
             method=DEFAULT_METHOD if self.method == "default" else self.method,
@@ -343,7 +343,7 @@ def greenzone_case(inputs: dict[str, str], setup: Setup, time_limit: float | Non
     _quiet()
     from greenzone.optimize.formulation import build_model
     from greenzone.optimize.solve import Status, solve
-    from greenzone.plan import plan_dataset
+    from greenzone.planning import plan_dataset
 
     zone, prof = _load_inputs(inputs)
     options = setup.greenzone_options(time_limit)

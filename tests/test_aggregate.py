@@ -11,7 +11,7 @@ from greenzone.errors import GreenzoneError, WeatherError
 from greenzone.kpi import kpis
 from greenzone.optimize.formulation import Periods, build_model
 from greenzone.optimize.solve import SolverOptions, solve
-from greenzone.plan import balance_residual, expand_plan, plan, plan_dataset
+from greenzone.planning import balance_residual, expand_plan, plan, plan_dataset
 from plan_helpers import hand_profiles, write_small_zone
 
 REL = 1e-6

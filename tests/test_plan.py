@@ -7,7 +7,7 @@ import pytest
 
 from greenzone.errors import InfeasibleError, SolverError
 from greenzone.kpi import kpis
-from greenzone.plan import balance_residual, plan
+from greenzone.planning import balance_residual, plan
 from plan_helpers import geothermal_tech, hand_profiles, write_small_zone
 
 REL = 1e-6

@@ -5,9 +5,13 @@ The stages, each a plain function (see docs/architecture.md)::
     zone = greenzone.load_zone("zone.yaml")          # or load_zone() for the embedded Karabakh zone
     weather = greenzone.load_weather(zone)            # synthetic by default; pvgis, csv, era5, atlite
     prof = greenzone.profiles(zone, weather)          # capacity factors, inflows, demand
+    result = greenzone.plan(zone, prof, typical_days=16)   # least-cost capacities and dispatch
+    figures = greenzone.kpis(result, zone)
 """
 
 from greenzone.errors import GreenzoneError, InfeasibleError, SolverError, WeatherError, ZoneError
+from greenzone.kpi import kpis
+from greenzone.planning import plan
 from greenzone.resources import profiles
 from greenzone.weather import load_weather
 from greenzone.zone import load_zone
@@ -21,6 +25,8 @@ __all__ = [
     "WeatherError",
     "ZoneError",
     "load_weather",
+    "kpis",
     "load_zone",
+    "plan",
     "profiles",
 ]

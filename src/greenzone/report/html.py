@@ -217,7 +217,7 @@ def kpi_cards(figures: dict[str, Any], zone: Zone | None = None) -> list[dict[st
 
 
 def _typical_days(attrs: dict) -> list[tuple[str, str]]:
-    """Rows on the typical days a plan was solved on, if it was (see :mod:`greenzone.plan`)."""
+    """Rows on the typical days a plan was solved on, if it was (see :mod:`greenzone.planning`)."""
     if not attrs.get("typical_days"):
         return []
     dates = str(attrs.get("typical_days_dates", "")).replace(",", ", ")

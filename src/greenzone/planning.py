@@ -54,6 +54,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from greenzone.aggregate import Aggregation
@@ -180,6 +181,25 @@ def expand_plan(
             "typical_days_dates": ",".join(f"{t:%Y-%m-%d}" for t in aggregation.cluster_days),
         }
     )
+    from greenzone.aggregate import recorded_error
+
+    record = recorded_error(
+        out.attrs["zone_fingerprint"],
+        n,
+        linking=periods.linking,
+        weather_seed=profiles.attrs.get("weather_seed", ""),
+        weather_years=len(set(pd.DatetimeIndex(profiles.indexes["time"]).year)),
+    )
+    if record is not None:
+        out.attrs["typical_days_measured_cost_error"] = (
+            f"{record['cost_error']:+.2%} against {record['reference']} "
+            f"(capacity-mix error {record['capacity_mix_error']:.1%}; measured {record['measured_on']})"
+        )
+    else:
+        out.attrs["typical_days_measured_cost_error"] = (
+            "not measured for this zone and weather: compare with a plan on more typical days "
+            "(benchmarks/typical_periods.py)"
+        )
     return out
 
 
