@@ -14,6 +14,7 @@ Definitions (annual values: sums over the horizon weighted by ``weight`` and sca
 - ``grid_import_mwh``, ``grid_export_mwh`` [MWh/yr]; ``land_used_km2`` [km^2] (needs the zone).
 - ``capacity_mw``: per technology, summed over nodes [MW]; ``storage_power_mw``, ``storage_energy_mwh``.
 - ``investment_usd``: overnight cost of new capacity [USD] (needs the zone).
+- ``mean_price_usd_per_mwh``: demand-weighted mean nodal price [USD/MWh].
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ def kpis(plan: xr.Dataset, zone: Zone | None = None) -> dict[str, Any]:
             str(c): float(v) for c, v in plan["cost"].sum(("node", "asset")).to_series().items()
         },
         "peak_demand_mw": float(plan["demand"].sum("node").max()),
-        "mean_price_usd_per_mwh": float((plan["price"] * plan["demand"]).sum() / plan["demand"].sum())
+        "mean_price_usd_per_mwh": float(
+            (plan["price"] * plan["demand"] * plan["weight"]).sum() / (plan["demand"] * plan["weight"]).sum()
+        )
         if float(plan["demand"].sum()) > 0
         else float("nan"),
         "solver": plan.attrs.get("solver", ""),
