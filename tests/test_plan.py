@@ -368,3 +368,14 @@ def test_extra_constraints_hook(tmp_path):
 
     result = plan(zone, _mixed_profiles(zone), extra_constraints=at_least_100_mw_wind)
     assert float(result["capacity"].sel(node="b", technology="wind_onshore")) >= 100 - 1e-6
+
+
+def test_numerics_check_names_the_family_out_of_range(tmp_path, caplog):
+    """A value of lost load of 1e9 USD/MWh puts unserved-load costs far above 1e6: the check names the block."""
+    zone, _ = _karabakh_like(tmp_path, value_of_lost_load_usd_per_mwh=1e9)
+    with caplog.at_level("WARNING", logger="greenzone.planning"):
+        result = plan(zone, _mixed_profiles(zone, hours=48))
+    assert "unserved" in caplog.text
+    assert "unserved" in result.attrs["numerics_warnings"]
+    clean_zone, _ = _karabakh_like(tmp_path)
+    assert plan(clean_zone, _mixed_profiles(clean_zone, hours=48)).attrs["numerics_warnings"] == ""

@@ -51,6 +51,7 @@ diagnosis in the zone's terms.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -64,6 +65,8 @@ from greenzone.optimize.formulation.policy import FOSSIL_KINDS
 from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
 from greenzone.zone.fingerprint import zone_fingerprint
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
+
+log = logging.getLogger("greenzone.planning")
 
 DEFAULT_METHOD: Method = "ipm"
 """Default HiGHS method for planning (see docs/benchmarks.md for the measurement behind it)."""
@@ -106,9 +109,12 @@ def plan(
     options = options or SolverOptions(method=method, time_limit_s=time_limit, threads=threads)
     if typical_days is None:
         model = build_model(zone, profiles, year=year, weights=weights, extra_constraints=extra_constraints)
+        numerics = _check_numerics(model)
         solution = solve(model.lp, options)
         _require_plan(zone, profiles, year, weights, solution, diagnose)
-        return plan_dataset(model, solution, profiles)
+        result = plan_dataset(model, solution, profiles)
+        result.attrs["numerics_warnings"] = " | ".join(numerics.warnings)
+        return result
     if weights is not None:
         raise ValueError(
             "pass weights or typical_days, not both: typical days take their weights from the clustering"
@@ -119,11 +125,25 @@ def plan(
     model = build_model(
         zone, aggregation.profiles, year=year, periods=periods, extra_constraints=extra_constraints
     )
+    numerics = _check_numerics(model)
     solution = solve(model.lp, options)
     _require_plan(zone, aggregation.profiles, year, aggregation.weights, solution, diagnose)
-    return expand_plan(
+    result = expand_plan(
         plan_dataset(model, solution, aggregation.profiles), model, solution, aggregation, profiles
     )
+    result.attrs["numerics_warnings"] = " | ".join(numerics.warnings)
+    return result
+
+
+def _check_numerics(model):
+    """Check coefficient, bound, right-hand-side and cost ranges before the solve; log each warning, which
+    names the constraint family (block) that causes it (capacity factors below 1e-3 are already 0)."""
+    from greenzone.optimize.numerics import check_numerics
+
+    report = check_numerics(model.lp)
+    for warning in report.warnings:
+        log.warning("numerics: %s", warning)
+    return report
 
 
 def _require_plan(zone, profiles, year, weights, solution: Solution, diagnose: bool) -> None:
