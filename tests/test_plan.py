@@ -379,3 +379,13 @@ def test_numerics_check_names_the_family_out_of_range(tmp_path, caplog):
     assert "unserved" in result.attrs["numerics_warnings"]
     clean_zone, _ = _karabakh_like(tmp_path)
     assert plan(clean_zone, _mixed_profiles(clean_zone, hours=48)).attrs["numerics_warnings"] == ""
+
+
+def test_kpi_definitions_documented():
+    """docs/kpis.md carries the KPI definitions of greenzone/kpi.py word for word."""
+    from pathlib import Path
+
+    import greenzone.kpi
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "kpis.md").read_text()
+    assert greenzone.kpi.__doc__.strip() in doc
