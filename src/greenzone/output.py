@@ -23,7 +23,7 @@ def _umask() -> int:
     return mask
 
 
-def _publish(path: str | Path, *, directory: bool = False) -> None:
+def publish(path: str | Path, *, directory: bool = False) -> None:
     """Give a temporary file or folder the permissions a plain open() or mkdir() would have (mkstemp and
     mkdtemp make them private to the owner, which would hide a shared report from colleagues)."""
     os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
@@ -37,7 +37,7 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     os.close(fd)
     try:
         ds.to_netcdf(tmp)
-        _publish(tmp)
+        publish(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -53,7 +53,7 @@ def write_text(text: str, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        _publish(tmp)
+        publish(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -70,7 +70,7 @@ def staged_directory(out: str | Path) -> Iterator[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    _publish(staging, directory=True)
+    publish(staging, directory=True)
     try:
         yield staging
     except BaseException:

@@ -75,6 +75,7 @@ import pandas as pd
 import xarray as xr
 
 from greenzone.errors import GreenzoneError, InfeasibleError
+from greenzone.output import publish
 from greenzone.zone.schema import (
     HYDRO_KINDS,
     STORAGE_KINDS,
@@ -682,6 +683,7 @@ def export_network(
     os.close(fd)
     try:
         n.export_to_netcdf(tmp)
+        publish(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
