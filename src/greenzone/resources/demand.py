@@ -21,8 +21,32 @@ from greenzone.zone.schema import Demand, Zone
 # Relative load by local hour (0..23), weekdays; est. shapes, not measured.
 _DAILY_SHAPES: dict[str, np.ndarray] = {
     "residential": np.array(
-        [0.45, 0.40, 0.37, 0.36, 0.37, 0.45, 0.60, 0.75, 0.72, 0.65, 0.62, 0.62,
-         0.64, 0.62, 0.60, 0.63, 0.72, 0.88, 0.98, 1.00, 1.00, 0.90, 0.72, 0.55]
+        [
+            0.45,
+            0.40,
+            0.37,
+            0.36,
+            0.37,
+            0.45,
+            0.60,
+            0.75,
+            0.72,
+            0.65,
+            0.62,
+            0.62,
+            0.64,
+            0.62,
+            0.60,
+            0.63,
+            0.72,
+            0.88,
+            0.98,
+            1.00,
+            1.00,
+            0.90,
+            0.72,
+            0.55,
+        ]
     ),
     "commercial": np.array(
         [

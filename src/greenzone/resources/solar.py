@@ -29,7 +29,7 @@ import pandas as pd
 import pvlib
 import xarray as xr
 
-from greenzone.errors import WeatherError
+from greenzone.resources.sites import select_sites, site_capacity_factor
 from greenzone.weather.schema import check_weather
 
 Tracking = Literal["fixed", "single_axis"]
@@ -138,7 +138,7 @@ def solar_capacity_factor(
         max_angle_deg=max_angle_deg,
     )
     check_weather(weather, origin="solar_capacity_factor")
-    weather = _select_sites(weather, sites)
+    weather = select_sites(weather, sites)
     start = weather.indexes["time"]
     times = (start + pd.Timedelta(minutes=30)).tz_localize("UTC")
 
@@ -198,19 +198,11 @@ def solar_capacity_factor(
     ac = pvlib.inverter.pvwatts(dc, pdc0=1.0 / inverter_efficiency, eta_inv_nom=inverter_efficiency)
     cf = np.clip(np.nan_to_num(ac, nan=0.0), 0.0, 1.0)
 
-    out = xr.DataArray(
+    out = site_capacity_factor(
         cf,
-        dims=("time", "site"),
-        coords={
-            "time": start,
-            "site": weather["site"].to_numpy(),
-            "lat": ("site", weather["lat"].to_numpy()),
-            "lon": ("site", weather["lon"].to_numpy()),
-            "elevation": ("site", weather["elevation"].to_numpy()),
-        },
-        name="capacity_factor",
-        attrs={
-            "units": "MW/MW",
+        weather,
+        start,
+        {
             "long_name": "solar PV capacity factor relative to AC (inverter) capacity",
             "tracking": tracking,
             "dc_ac_ratio": float(dc_ac_ratio),
@@ -269,19 +261,6 @@ def _tracker_orientation(
     tilt = np.nan_to_num(np.asarray(angles["surface_tilt"], dtype=float), nan=axis_tilt_deg)
     surface_azimuth = np.nan_to_num(np.asarray(angles["surface_azimuth"], dtype=float), nan=axis_azimuth_deg)
     return tilt.reshape(zenith.shape), surface_azimuth.reshape(zenith.shape)
-
-
-def _select_sites(weather: xr.Dataset, sites: list[str] | None) -> xr.Dataset:
-    """The Weather restricted to ``sites`` (in that order); WeatherError naming any that are missing."""
-    if sites is None:
-        return weather
-    known = [str(s) for s in weather["site"].to_numpy()]
-    missing = [s for s in sites if s not in known]
-    if missing:
-        raise WeatherError(
-            f"weather has no site {', '.join(map(repr, missing))}; it has {', '.join(map(repr, known))}."
-        )
-    return weather.sel(site=list(sites))
 
 
 def _check_parameters(

@@ -30,7 +30,8 @@ import pandas as pd
 import windpowerlib
 import xarray as xr
 
-from greenzone.errors import WeatherError, ZoneError
+from greenzone.errors import ZoneError
+from greenzone.resources.sites import select_sites, site_capacity_factor
 from greenzone.weather.schema import check_weather
 
 RHO_REFERENCE = 1.225
@@ -136,7 +137,7 @@ def wind_capacity_factor(
         raise ValueError(f"hub_height_m must be above {TEMPERATURE_HEIGHT_M:g} m, got {hub_height_m!r}.")
     curve_speeds, curve_power = _power_curve(turbine)
     check_weather(weather, origin="wind_capacity_factor")
-    weather = _select_sites(weather, sites)
+    weather = select_sites(weather, sites)
     site_ids = [str(s) for s in weather["site"].to_numpy()]
     z0 = _roughness(roughness_length_m, site_ids)
     wind_height = float(weather.attrs["wind_height_m"])
@@ -154,19 +155,11 @@ def wind_capacity_factor(
     power = density_corrected_power(wind_hub, rho, curve_speeds, curve_power)
     cf = np.clip(power * (1.0 - loss_factor), 0.0, 1.0)
 
-    return xr.DataArray(
+    return site_capacity_factor(
         cf,
-        dims=("time", "site"),
-        coords={
-            "time": weather.indexes["time"],
-            "site": weather["site"].to_numpy(),
-            "lat": ("site", weather["lat"].to_numpy()),
-            "lon": ("site", weather["lon"].to_numpy()),
-            "elevation": ("site", weather["elevation"].to_numpy()),
-        },
-        name="capacity_factor",
-        attrs={
-            "units": "MW/MW",
+        weather,
+        weather.indexes["time"],
+        {
             "long_name": "wind capacity factor relative to nominal turbine power",
             "turbine": turbine,
             "hub_height_m": float(hub_height_m),
@@ -312,16 +305,3 @@ def _roughness(roughness_length_m: float | Mapping[str, float], site_ids: list[s
     if np.any(~(z0 > 0.0)):
         raise ValueError(f"roughness lengths must be positive [m], got {z0.tolist()}.")
     return z0
-
-
-def _select_sites(weather: xr.Dataset, sites: list[str] | None) -> xr.Dataset:
-    """The Weather restricted to ``sites`` (in that order); WeatherError naming any that are missing."""
-    if sites is None:
-        return weather
-    known = [str(s) for s in weather["site"].to_numpy()]
-    missing = [s for s in sites if s not in known]
-    if missing:
-        raise WeatherError(
-            f"weather has no site {', '.join(map(repr, missing))}; it has {', '.join(map(repr, known))}."
-        )
-    return weather.sel(site=list(sites))
