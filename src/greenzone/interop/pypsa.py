@@ -63,8 +63,6 @@ Spill is bounded by p_nom = max_t (inflow_t + storage_mwh / w_t), which never bi
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +73,7 @@ import pandas as pd
 import xarray as xr
 
 from greenzone.errors import GreenzoneError, InfeasibleError
-from greenzone.output import publish
+from greenzone.output import atomic_path
 from greenzone.zone.schema import (
     HYDRO_KINDS,
     STORAGE_KINDS,
@@ -679,15 +677,8 @@ def export_network(
     n, extra = to_pypsa(zone, profiles, year=year, weights=weights)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         n.export_to_netcdf(tmp)
-        publish(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return extra.names
 
 
