@@ -69,3 +69,57 @@ def geothermal_tech(**override):
     }
     spec.update(override)
     return spec
+
+
+def two_node_zone(tmp_path, technologies=None, **policy):
+    """Two nodes with every family: solar, wind, gas, battery, reservoir, a link and the grid. ``technologies``
+    overrides catalogue entries; keyword arguments go into ``policy``."""
+    body = {
+        "nodes": [
+            {
+                "id": "a",
+                "lat": 39.4,
+                "lon": 47.0,
+                "usable_land_km2": 50,
+                "demand": {"annual_mwh": 200000},
+                "technologies": {
+                    "solar_fixed": {"max_mw": 400},
+                    "battery": {},
+                    "gas_turbine": {"max_mw": 100},
+                },
+            },
+            {
+                "id": "b",
+                "lat": 40.1,
+                "lon": 46.0,
+                "demand": {"annual_mwh": 100000},
+                "technologies": {
+                    "wind_onshore": {"max_mw": 300},
+                    "hydro_reservoir": {
+                        "existing_mw": 20,
+                        "max_mw": 20,
+                        "river": "r",
+                        "head_m": 100,
+                        "design_flow_m3s": 23,
+                        "storage_mwh": 2000,
+                        "min_release_m3s": [1] * 12,
+                    },
+                },
+            },
+        ],
+        "links": [{"from": "a", "to": "b", "length_km": 80, "existing_mw": 20, "max_mw": 200}],
+        "grid": {
+            "node": "a",
+            "import_max_mw": 50,
+            "export_max_mw": 50,
+            "import_price_usd_per_mwh": 70,
+            "export_price_usd_per_mwh": 30,
+            "emission_factor_t_per_mwh": 0.45,
+            "renewable_share": 0.1,
+        },
+        "policy": {"value_of_lost_load_usd_per_mwh": 3000, **policy},
+        "economics": {"discount_rate": 0.08},
+    }
+    if technologies:
+        body["technologies"] = technologies
+    return write_small_zone(tmp_path, body)

@@ -12,63 +12,20 @@ from greenzone.kpi import kpis
 from greenzone.optimize.formulation import Periods, build_model
 from greenzone.optimize.solve import SolverOptions, solve
 from greenzone.planning import balance_residual, expand_plan, plan, plan_dataset
-from plan_helpers import hand_profiles, write_small_zone
+from plan_helpers import hand_profiles, two_node_zone, write_small_zone
 
 REL = 1e-6
 TOL = 1e-6
 
 
 def _mixed_zone(tmp_path):
-    """Two nodes with solar, wind, gas, a lossless battery, a reservoir, a link, the grid, reserve and a
-    renewable-share target."""
-    body = {
-        "nodes": [
-            {
-                "id": "a",
-                "lat": 39.4,
-                "lon": 47.0,
-                "usable_land_km2": 50,
-                "demand": {"annual_mwh": 200000},
-                "technologies": {
-                    "solar_fixed": {"max_mw": 400},
-                    "battery": {},
-                    "gas_turbine": {"max_mw": 100},
-                },
-            },
-            {
-                "id": "b",
-                "lat": 40.1,
-                "lon": 46.0,
-                "demand": {"annual_mwh": 100000},
-                "technologies": {
-                    "wind_onshore": {"max_mw": 300},
-                    "hydro_reservoir": {
-                        "existing_mw": 20,
-                        "max_mw": 20,
-                        "river": "r",
-                        "head_m": 100,
-                        "design_flow_m3s": 23,
-                        "storage_mwh": 2000,
-                        "min_release_m3s": [1] * 12,
-                    },
-                },
-            },
-        ],
-        "technologies": {"battery": {"standing_loss_per_h": 0}},
-        "links": [{"from": "a", "to": "b", "length_km": 80, "existing_mw": 20, "max_mw": 200}],
-        "grid": {
-            "node": "a",
-            "import_max_mw": 50,
-            "export_max_mw": 50,
-            "import_price_usd_per_mwh": 70,
-            "export_price_usd_per_mwh": 30,
-            "emission_factor_t_per_mwh": 0.45,
-            "renewable_share": 0.1,
-        },
-        "policy": {"value_of_lost_load_usd_per_mwh": 3000, "reserve_share": 0.1, "renewable_share_min": 0.6},
-        "economics": {"discount_rate": 0.08},
-    }
-    zone, _ = write_small_zone(tmp_path, body)
+    """The planner tests' two-node zone with a lossless battery, reserve and a renewable-share target."""
+    zone, _ = two_node_zone(
+        tmp_path,
+        technologies={"battery": {"standing_loss_per_h": 0}},
+        reserve_share=0.1,
+        renewable_share_min=0.6,
+    )
     return zone
 
 

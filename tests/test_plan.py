@@ -8,7 +8,7 @@ import pytest
 from greenzone.errors import InfeasibleError, SolverError
 from greenzone.kpi import kpis
 from greenzone.planning import balance_residual, plan
-from plan_helpers import geothermal_tech, hand_profiles, write_small_zone
+from plan_helpers import geothermal_tech, hand_profiles, two_node_zone, write_small_zone
 
 REL = 1e-6
 
@@ -130,57 +130,6 @@ def test_link_that_must_be_built(tmp_path):
     assert float(price.sel(node="b")) > float(price.sel(node="a"))
 
 
-def _karabakh_like(tmp_path, **policy):
-    """Two nodes with every family: solar, wind, gas, battery, reservoir, a link and the grid."""
-    body = {
-        "nodes": [
-            {
-                "id": "a",
-                "lat": 39.4,
-                "lon": 47.0,
-                "usable_land_km2": 50,
-                "demand": {"annual_mwh": 200000},
-                "technologies": {
-                    "solar_fixed": {"max_mw": 400},
-                    "battery": {},
-                    "gas_turbine": {"max_mw": 100},
-                },
-            },
-            {
-                "id": "b",
-                "lat": 40.1,
-                "lon": 46.0,
-                "demand": {"annual_mwh": 100000},
-                "technologies": {
-                    "wind_onshore": {"max_mw": 300},
-                    "hydro_reservoir": {
-                        "existing_mw": 20,
-                        "max_mw": 20,
-                        "river": "r",
-                        "head_m": 100,
-                        "design_flow_m3s": 23,
-                        "storage_mwh": 2000,
-                        "min_release_m3s": [1] * 12,
-                    },
-                },
-            },
-        ],
-        "links": [{"from": "a", "to": "b", "length_km": 80, "existing_mw": 20, "max_mw": 200}],
-        "grid": {
-            "node": "a",
-            "import_max_mw": 50,
-            "export_max_mw": 50,
-            "import_price_usd_per_mwh": 70,
-            "export_price_usd_per_mwh": 30,
-            "emission_factor_t_per_mwh": 0.45,
-            "renewable_share": 0.1,
-        },
-        "policy": {"value_of_lost_load_usd_per_mwh": 3000, **policy},
-        "economics": {"discount_rate": 0.08},
-    }
-    return write_small_zone(tmp_path, body)
-
-
 def _mixed_profiles(zone, hours=96):
     t = np.arange(hours)
     sun = np.clip(np.sin((t % 24 - 6) / 12 * np.pi), 0, None)
@@ -197,7 +146,7 @@ def _mixed_profiles(zone, hours=96):
 
 
 def test_energy_balance_closes_in_a_mixed_plan(tmp_path):
-    zone, _ = _karabakh_like(tmp_path, renewable_share_min=0.6, reserve_share=0.1)
+    zone, _ = two_node_zone(tmp_path, renewable_share_min=0.6, reserve_share=0.1)
     result = plan(zone, _mixed_profiles(zone))
     assert float(np.abs(balance_residual(result)).max()) < 1e-6
     figures = kpis(result, zone)
@@ -215,10 +164,10 @@ def test_energy_balance_closes_in_a_mixed_plan(tmp_path):
 
 
 def test_co2_cap_binds(tmp_path):
-    zone, _ = _karabakh_like(tmp_path)
+    zone, _ = two_node_zone(tmp_path)
     free = kpis(plan(zone, _mixed_profiles(zone)), zone)
     assert free["co2_t"] > 1000
-    capped_zone, _ = _karabakh_like(tmp_path, co2_cap_t=free["co2_t"] / 2)
+    capped_zone, _ = two_node_zone(tmp_path, co2_cap_t=free["co2_t"] / 2)
     capped = kpis(plan(capped_zone, _mixed_profiles(capped_zone)), capped_zone)
     assert capped["co2_t"] == pytest.approx(free["co2_t"] / 2, rel=1e-5)
     assert capped["total_cost_usd_per_year"] > free["total_cost_usd_per_year"]
@@ -350,14 +299,14 @@ def test_minimum_release_the_river_cannot_give(tmp_path):
 
 
 def test_time_limit_raises_solver_error_not_a_plan(tmp_path):
-    zone, _ = _karabakh_like(tmp_path)
+    zone, _ = two_node_zone(tmp_path)
     with pytest.raises(SolverError, match="time limit"):
         plan(zone, _mixed_profiles(zone, hours=240), time_limit=1e-6)
 
 
 def test_extra_constraints_hook(tmp_path):
     """A user's own constraint through the hook: at least 100 MW of wind at b."""
-    zone, _ = _karabakh_like(tmp_path)
+    zone, _ = two_node_zone(tmp_path)
 
     def at_least_100_mw_wind(model):
         capacity = model.lp.variable_block("capacity")
@@ -372,12 +321,12 @@ def test_extra_constraints_hook(tmp_path):
 
 def test_numerics_check_names_the_family_out_of_range(tmp_path, caplog):
     """A value of lost load of 1e9 USD/MWh puts unserved-load costs far above 1e6: the check names the block."""
-    zone, _ = _karabakh_like(tmp_path, value_of_lost_load_usd_per_mwh=1e9)
+    zone, _ = two_node_zone(tmp_path, value_of_lost_load_usd_per_mwh=1e9)
     with caplog.at_level("WARNING", logger="greenzone.planning"):
         result = plan(zone, _mixed_profiles(zone, hours=48))
     assert "unserved" in caplog.text
     assert "unserved" in result.attrs["numerics_warnings"]
-    clean_zone, _ = _karabakh_like(tmp_path)
+    clean_zone, _ = two_node_zone(tmp_path)
     assert plan(clean_zone, _mixed_profiles(clean_zone, hours=48)).attrs["numerics_warnings"] == ""
 
 
