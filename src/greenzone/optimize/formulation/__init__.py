@@ -69,6 +69,7 @@ def build_model(
     weights: np.ndarray | None = None,
     periods: Periods | None = None,
     extra_constraints: Callable[[Model], None] | None = None,
+    cyclic: bool = True,
 ) -> Model:
     """Build the planning LP of docs/formulation.md for ``zone`` on ``profiles``.
 
@@ -82,15 +83,22 @@ def build_model(
         docs/formulation.md, "Typical periods".
     extra_constraints : a hook called with the built :class:`Model`; it may add variable and constraint blocks
         to ``model.lp`` (e.g. a minimum wind capacity) before the solve.
+    cyclic : True (default): storage and reservoir levels are cyclic over the horizon. False (hourly
+        horizons only, for rolling-horizon operation): the first hour has no predecessor in the storage and
+        reservoir balances, so their first rows' right-hand sides carry the initial level
+        (``storage_balance``: (1 − κ) e₀; ``reservoir_balance``: inflow + ℓ₀), 0 until set with
+        :meth:`~greenzone.optimize.lp.LinearProgram.update_rhs`.
     """
+    if not cyclic and periods is not None:
+        raise ValueError("cyclic=False applies to hourly horizons only, not to typical periods")
     d = model_data(zone, profiles, year=year, weights=weights, periods=periods)
     lp = LinearProgram()
     previous = previous_hour(len(d.time))
     capacity, dispatch = define_generator_variables(lp, d)
     define_availability_constraints(lp, d, capacity, dispatch)
     define_fuel_budget_constraints(lp, d, dispatch)
-    define_reservoir_constraints(lp, d, dispatch, previous)
-    storage = define_storage(lp, d, previous)
+    define_reservoir_constraints(lp, d, dispatch, previous, cyclic=cyclic)
+    storage = define_storage(lp, d, previous, cyclic=cyclic)
     links = define_links(lp, d)
     grid = define_grid(lp, d)
     unserved = define_unserved(lp, d)

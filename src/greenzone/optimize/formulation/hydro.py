@@ -9,7 +9,9 @@ from greenzone.optimize.formulation.storage import define_period_linking
 from greenzone.optimize.lp import LinearProgram
 
 
-def define_reservoir_constraints(lp: LinearProgram, d: ModelData, dispatch, previous) -> None:
+def define_reservoir_constraints(
+    lp: LinearProgram, d: ModelData, dispatch, previous, *, cyclic: bool = True
+) -> None:
     """ℓ_{g,t} − ℓ_{g,t−1} + w_t (p_{g,t} + σ_{g,t}) = w_t inflow_{g,t}, cyclic; 0 ≤ ℓ ≤ storage [MWh];
     p_{g,t} + σ_{g,t} ≥ min_release_{g,t} [MW].
 
@@ -18,6 +20,9 @@ def define_reservoir_constraints(lp: LinearProgram, d: ModelData, dispatch, prev
     intra-period level, −storage ≤ ℓ ≤ storage, linked across the original periods by
     :func:`~greenzone.optimize.formulation.storage.define_period_linking` (E_{g,d} ≤ storage); or, without
     linking, ℓ_{g,k,−1} = ℓ_{g,k,H−1} (cyclic within each period) and 0 ≤ ℓ ≤ storage.
+
+    With ``cyclic`` false (hourly horizons) the first hour has no predecessor; the initial level ℓ₀ is then
+    added to the first row's right-hand side w₀ inflow₀ by the caller (``update_rhs``).
     """
     if d.res_gen.size == 0:
         return
@@ -35,10 +40,11 @@ def define_reservoir_constraints(lp: LinearProgram, d: ModelData, dispatch, prev
     turbine = dispatch.index[d.res_gen]
     if periods is None:
         w = np.broadcast_to(d.weights[None, :], shape)
+        before = 1.0 if cyclic else np.where(np.arange(shape[1])[None, :] == 0, 0.0, np.ones(shape))
         lp.add_constraints(
             "reservoir_balance",
             coords=coords,
-            terms=[(1.0, level.index), (-1.0, level.index[:, previous]), (w, turbine), (w, spill.index)],
+            terms=[(1.0, level.index), (-before, level.index[:, previous]), (w, turbine), (w, spill.index)],
             sense="==",
             rhs=w * d.res_inflow,
         )

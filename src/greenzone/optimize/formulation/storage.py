@@ -8,11 +8,14 @@ from greenzone.optimize.formulation.data import ModelData
 from greenzone.optimize.lp import LinearProgram
 
 
-def define_storage(lp: LinearProgram, d: ModelData, previous) -> dict:
+def define_storage(lp: LinearProgram, d: ModelData, previous, *, cyclic: bool = True) -> dict:
     """Sizes Pd_s, Pc_s [MW] and E_s [MWh]; charge c, discharge d [MW] and level e [MWh] per hour;
 
     e_{s,t} = (1 − κ_s)^{w_t} e_{s,t−1} + w_t (η_c c_{s,t} − d_{s,t} / η_d), cyclic;
     d ≤ Pd; c ≤ Pd (shared rating) or c ≤ Pc (hydrogen); e ≤ E; E ≤ h_max Pd where a duration limit is set.
+
+    With ``cyclic`` false the first hour has no predecessor: its row's right-hand side is the initial
+    level's remainder (1 − κ_s)^{w_0} e_{s,init}, 0 as built (set it with ``update_rhs``).
 
     With typical periods (``d.periods``) the level follows each period's own hours instead
     (:func:`define_storage_periods`).
@@ -50,6 +53,8 @@ def define_storage(lp: LinearProgram, d: ModelData, previous) -> dict:
     if d.periods is None:
         w = np.broadcast_to(d.weights, (n_s, n_t))
         keep = (1.0 - d.sto_standing_loss[:, None]) ** w
+        if not cyclic:
+            keep = np.where(np.arange(n_t)[None, :] == 0, 0.0, keep)
         lp.add_constraints(
             "storage_balance",
             coords=hourly,

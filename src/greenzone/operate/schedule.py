@@ -1,0 +1,306 @@
+"""The operator's day-ahead schedule: from the current storage levels and a forecast file, the next hours'
+dispatch per unit, link and grid connection (one window of :mod:`greenzone.operate.rolling`).
+
+Inputs
+------
+State (JSON): an object of storage and reservoir levels [MWh] by unit label "node/technology", e.g.
+``{"fuzuli/battery": 120.0, "lachin/hydro_reservoir": 5400}``; units left out start from the plan's level
+(or half full).
+
+Forecast (CSV): one row per hour, consecutive, and the columns
+
+- ``time``: hourly, timezone-naive UTC, label = start of the hour;
+- ``demand:<node> [MW]`` for every node with demand;
+- ``cf:<node>/<technology> [-]``, capacity factor (0 … 1), for every solar, wind and run-of-river unit
+  with capacity in the plan;
+- ``inflow:<node>/<technology> [MW]`` for every reservoir;
+- optionally ``min_release:<node>/<technology> [MW]`` and ``cf:`` columns of dispatchable units; left out,
+  they take the run's profiles at the same hour of the year.
+
+The horizon is the number of rows. Each window ends with every store at least at the plan's level for the
+same hour of the year (``terminal="plan"``, soft as in :func:`greenzone.operate.operate`) when the plan has
+hourly levels, else at least at its current level.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from greenzone.operate.rolling import ForecastError, OperationModel, _by_unit, _check_forecast, initial_state
+from greenzone.planning import _to_grid
+from greenzone.zone.schema import VARIABLE_KINDS, Zone
+
+__all__ = ["read_forecast_csv", "read_state_json", "schedule", "schedule_table"]
+
+_UNITS = {"demand": "MW", "cf": "-", "inflow": "MW", "min_release": "MW"}
+_COLUMN = re.compile(r"^(demand|cf|inflow|min_release):([^\s\[]+)\s*\[([^\]]*)\]$")
+
+
+def read_state_json(path: str | Path) -> dict[str, float]:
+    """Storage and reservoir levels [MWh] by unit label from a JSON file (checked against the zone later)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise ForecastError(f"{path}: cannot read the state file ({exc.strerror or exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ForecastError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise ForecastError(f'{path}: the state must be a JSON object like {{"node/battery": 120.0}} [MWh]')
+    for label, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ForecastError(f"{path}: the level of {label!r} must be a number [MWh], got {value!r}")
+    return {str(k): float(v) for k, v in data.items()}
+
+
+def read_forecast_csv(
+    path: str | Path,
+    zone: Zone,
+    profiles: xr.Dataset,
+    horizon: int | None = None,
+    capacities: xr.Dataset | None = None,
+) -> xr.Dataset:
+    """A forecast CSV (format in this module's docstring) as a profiles-shaped window Dataset; with
+    ``horizon``, its first ``horizon`` hours (fewer rows are an error). With ``capacities`` (a Plan), units
+    without capacity need no columns (they take the profiles)."""
+    path = Path(path)
+    try:
+        df = pd.read_csv(path, comment="#")
+    except pd.errors.EmptyDataError:
+        raise ForecastError(f"{path}: the forecast file is empty") from None
+    except (OSError, ValueError) as exc:
+        raise ForecastError(f"{path}: cannot read the forecast file ({exc})") from None
+    if df.empty:
+        raise ForecastError(f"{path}: the forecast file has no rows (one row per hour is needed)")
+    if horizon is not None:
+        if len(df) < horizon:
+            raise ForecastError(
+                f"{path}: the forecast covers {len(df)} hours, but the horizon is {horizon} hours"
+            )
+        df = df.iloc[:horizon]
+    if "time" not in df.columns:
+        raise ForecastError(f"{path}: a 'time' column is needed (hourly, UTC, label = start of the hour)")
+    try:
+        time = pd.DatetimeIndex(pd.to_datetime(df["time"]))
+    except (ValueError, TypeError) as exc:
+        raise ForecastError(f"{path}: column 'time' has values that are not times ({exc})") from None
+    if time.tz is not None:
+        time = time.tz_convert("UTC").tz_localize(None)
+    if len(time) > 1 and not (pd.Series(time).diff().dropna() == pd.Timedelta("1h")).all():
+        raise ForecastError(f"{path}: the times must be consecutive hours without gaps or repeats")
+    nodes, techs = zone.node_ids, list(profiles["technology"].values)
+    columns: dict[tuple[str, str], pd.Series] = {}
+    for column in df.columns:
+        if column == "time":
+            continue
+        match = _COLUMN.match(str(column).strip())
+        if not match:
+            raise ForecastError(
+                f"{path}: column {column!r} is not understood; use 'demand:<node> [MW]', "
+                "'cf:<node>/<technology> [-]', 'inflow:<node>/<technology> [MW]' or "
+                "'min_release:<node>/<technology> [MW]'"
+            )
+        kind, unit_label, unit = match.groups()
+        if unit.strip() != _UNITS[kind]:
+            raise ForecastError(
+                f"{path}: column {column!r} is in [{unit}], but {kind} must be given in [{_UNITS[kind]}]"
+            )
+        if kind == "demand":
+            if unit_label not in nodes:
+                raise ForecastError(
+                    f"{path}: column {column!r} names unknown node {unit_label!r}; nodes: {', '.join(nodes)}"
+                )
+        else:
+            node, _, tech = unit_label.partition("/")
+            if (
+                node not in nodes
+                or tech not in techs
+                or tech not in zone.nodes[nodes.index(node)].technologies
+            ):
+                raise ForecastError(f"{path}: column {column!r} names no unit of the zone ({unit_label!r})")
+        values = pd.to_numeric(df[column], errors="coerce")
+        if values.isna().any() or not np.isfinite(values.to_numpy(float)).all():
+            raise ForecastError(f"{path}: column {column!r} has empty or non-numeric values")
+        if (values < 0).any() or (kind == "cf" and (values > 1).any()):
+            raise ForecastError(
+                f"{path}: column {column!r} has values outside " + ("0 … 1" if kind == "cf" else "0 … inf")
+            )
+        columns[(kind, unit_label)] = values
+    # defaults: the run's profiles at the same hour of the year
+    n_p = profiles.sizes["time"]
+    p_time = pd.DatetimeIndex(profiles.indexes["time"])
+    hour_of_year = (
+        (time - time.year.map(lambda y: pd.Timestamp(year=y, month=1, day=1))) // pd.Timedelta("1h")
+    ).to_numpy()
+    first = int((p_time[0] - pd.Timestamp(year=p_time[0].year, month=1, day=1)) // pd.Timedelta("1h"))
+    window = profiles.isel(time=(hour_of_year - first) % n_p).copy(deep=True).assign_coords(time=time)
+    missing = []
+
+    def built(node: str, tech: str) -> bool:
+        if capacities is None or "capacity" not in capacities:
+            return True
+        return float(capacities["capacity"].sel(node=node, technology=tech)) > 0
+
+    for j, node in enumerate(zone.nodes):
+        has_demand = float(profiles["demand"].isel(node=j).max()) > 0
+        if ("demand", node.id) in columns:
+            window["demand"][:, j] = columns[("demand", node.id)].to_numpy(float)
+        elif has_demand:
+            missing.append(f"demand:{node.id} [MW]")
+        for tech in node.technologies:
+            if tech not in techs:
+                continue
+            k = techs.index(tech)
+            label = f"{node.id}/{tech}"
+            kind = zone.technologies[tech].kind
+            if ("cf", label) in columns:
+                window["capacity_factor"][:, j, k] = columns[("cf", label)].to_numpy(float)
+            elif kind in VARIABLE_KINDS and built(node.id, tech):
+                missing.append(f"cf:{label} [-]")
+            if ("inflow", label) in columns:
+                window["inflow"][:, j, k] = columns[("inflow", label)].to_numpy(float)
+            elif kind == "hydro_reservoir":
+                missing.append(f"inflow:{label} [MW]")
+            if ("min_release", label) in columns:
+                window["min_release"][:, j, k] = columns[("min_release", label)].to_numpy(float)
+    if missing:
+        raise ForecastError(f"{path}: columns missing: {', '.join(missing)}")
+    return window
+
+
+def schedule(
+    zone: Zone,
+    capacities: xr.Dataset,
+    forecast: xr.Dataset,
+    state: Mapping[str, float] | None = None,
+) -> xr.Dataset:
+    """The optimal schedule of the forecast's hours from ``state`` (module docstring), as a Dataset of
+    dispatch, storage charge, discharge and level, flows, grid import and export and unserved load."""
+    horizon = forecast.sizes["time"]
+    if horizon < 1:
+        raise ForecastError("the forecast has no hours")
+    op = OperationModel(zone, capacities, forecast, horizon)
+    d = op.d
+    forecast = _check_forecast(forecast, pd.Timestamp(forecast.indexes["time"][0]), horizon, forecast)
+    sto0, res0 = initial_state(d, capacities, state)
+    res_labels = [d.gen_labels[g] for g in d.res_gen]
+    sto_target = np.full((len(d.sto_labels), horizon), -np.inf)
+    res_target = np.full((len(res_labels), horizon), -np.inf)
+    sto_target[:, -1], res_target[:, -1] = sto0, res0
+    if "storage_level" in capacities and "time" in capacities["storage_level"].dims:
+        p_time = pd.DatetimeIndex(capacities.indexes["time"])
+        end = pd.Timestamp(forecast.indexes["time"][-1])
+        hour = int((end - pd.Timestamp(year=end.year, month=1, day=1)) // pd.Timedelta("1h"))
+        first = int((p_time[0] - pd.Timestamp(year=p_time[0].year, month=1, day=1)) // pd.Timedelta("1h"))
+        at = (hour - first) % len(p_time)
+        sto_target[:, -1] = _by_unit(capacities["storage_level"], d.sto_labels, "storage")[:, at]
+        if res_labels and "reservoir_level" in capacities:
+            res_target[:, -1] = _by_unit(capacities["reservoir_level"], res_labels, "technology")[:, at]
+    fuel = None
+    limited = np.flatnonzero(np.isfinite(d.fuel_budget))
+    if limited.size:
+        fuel = d.fuel_budget[limited] * horizon / 8760.0
+    op.set_window(
+        forecast,
+        sto0,
+        res0,
+        storage_target=sto_target if d.sto_labels else None,
+        reservoir_target=res_target if res_labels else None,
+        fuel_allowance=fuel,
+    )
+    solution = op.solve(f"the schedule from {forecast.indexes['time'][0]}")
+    part = op.schedule(solution, horizon)
+    op.close()
+    nodes, techs, stores = d.nodes, list(zone.generator_ids), list(zone.storage_ids)
+    time = forecast.indexes["time"]
+
+    def grid(values, labels, names):
+        return _to_grid(values, labels, nodes, names, time=True)
+
+    empty = np.zeros((0, horizon))
+    ds = xr.Dataset(
+        {
+            "dispatch": (
+                ("time", "node", "technology"),
+                grid(part["dispatch"], d.gen_labels, techs),
+                {"units": "MW"},
+            ),
+            "storage_charge": (
+                ("time", "node", "storage"),
+                grid(part.get("charge", empty), d.sto_labels, stores),
+                {"units": "MW"},
+            ),
+            "storage_discharge": (
+                ("time", "node", "storage"),
+                grid(part.get("discharge", empty), d.sto_labels, stores),
+                {"units": "MW"},
+            ),
+            "storage_level": (
+                ("time", "node", "storage"),
+                grid(part.get("storage_level", empty), d.sto_labels, stores),
+                {"units": "MWh"},
+            ),
+            "reservoir_level": (
+                ("time", "node", "technology"),
+                grid(part.get("reservoir_level", empty), res_labels, techs),
+                {"units": "MWh"},
+            ),
+            "flow": (
+                ("time", "link"),
+                (part.get("flow_forward", empty) - part.get("flow_backward", empty)).T,
+                {"units": "MW"},
+            ),
+            "grid_import": (("time",), part.get("grid_import", np.zeros(horizon)), {"units": "MW"}),
+            "grid_export": (("time",), part.get("grid_export", np.zeros(horizon)), {"units": "MW"}),
+            "unserved": (("time", "node"), part["unserved"].T, {"units": "MW"}),
+            "demand": (
+                ("time", "node"),
+                forecast["demand"].transpose("time", "node").values,
+                {"units": "MW"},
+            ),
+            "price": (("time", "node"), part["price"].T, {"units": "USD/MWh"}),
+        },
+        coords={"time": time, "node": nodes, "technology": techs, "storage": stores, "link": d.link_labels},
+        attrs={
+            "title": f"greenzone schedule: {zone.name}",
+            "horizon_h": horizon,
+            "solver_iterations": int(solution.iterations.total),
+            "solver_time_s": float(solution.run_time_s),
+        },
+    )
+    return ds
+
+
+def schedule_table(ds: xr.Dataset) -> pd.DataFrame:
+    """The schedule as one row per hour and a column per unit, link and grid connection [MW, MWh]."""
+    out = {}
+    for node in ds["node"].values:
+        for tech in ds["technology"].values:
+            values = ds["dispatch"].sel(node=node, technology=tech).values
+            if np.abs(values).max() > 0:
+                out[f"dispatch:{node}/{tech} [MW]"] = values
+        for store in ds["storage"].values:
+            level = ds["storage_level"].sel(node=node, storage=store).values
+            net = (ds["storage_discharge"] - ds["storage_charge"]).sel(node=node, storage=store).values
+            if np.abs(level).max() > 0 or np.abs(net).max() > 0:
+                out[f"storage_net_discharge:{node}/{store} [MW]"] = net
+                out[f"storage_level:{node}/{store} [MWh]"] = level
+        for tech in ds["technology"].values:
+            level = ds["reservoir_level"].sel(node=node, technology=tech).values
+            if np.abs(level).max() > 0:
+                out[f"reservoir_level:{node}/{tech} [MWh]"] = level
+        unserved = ds["unserved"].sel(node=node).values
+        if unserved.max() > 0:
+            out[f"unserved:{node} [MW]"] = unserved
+    for link in ds["link"].values:
+        out[f"flow:{link} [MW]"] = ds["flow"].sel(link=link).values
+    out["grid_import [MW]"] = ds["grid_import"].values
+    out["grid_export [MW]"] = ds["grid_export"].values
+    return pd.DataFrame(out, index=pd.DatetimeIndex(ds.indexes["time"], name="time"))
