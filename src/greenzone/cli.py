@@ -476,16 +476,19 @@ def operate(
         typer.Option("--hours", min=1, help="operate the first N hours only (a quick look)"),
     ] = None,
 ) -> None:
-    """Operate a planned zone in rolling windows from forecasts: OUT/operation.nc and kpis.json.
+    """Operate a planned zone in rolling windows from forecasts: OUT/operation.nc, kpis.json and report.html.
 
     kpis.json adds cost_of_forecast_error_usd: this forecast's operating cost over the operated hours minus
-    that of rolling operation with perfect forecasts (same windows).
+    that of rolling operation with perfect forecasts (same windows). OUT/report.html is the plan's report with
+    an Operation section: plan against operation, the forecast's skill, the weeks hour by hour and the
+    forecast error.
     """
     import json
 
     from greenzone.kpi import kpis
     from greenzone.operate import operate as run_operation
     from greenzone.output import staged_directory, write_netcdf, write_text
+    from greenzone.report import write_report
 
     if step > horizon:
         raise typer.BadParameter(f"--step ({step}) must not exceed --horizon ({horizon})")
@@ -541,6 +544,8 @@ def operate(
         )
         write_netcdf(result, folder / "operation.nc")
         write_text(json.dumps(figures, indent=2) + "\n", folder / "kpis.json")
+        progress.stage("report", "writing the report with the operation")
+        write_report(plan_dir, out=folder / "report.html", zone=z, operation=folder)
     table = Table(title=f"Operation with {forecast} forecasts ({horizon} h windows every {step} h)")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -555,6 +560,7 @@ def operate(
         table.add_row(escape(label), value)
     console.print(table)
     console.print(f"wrote {out.resolve()}")
+    console.print(f"report: [bold]{out.resolve() / 'report.html'}[/bold]")
 
 
 @app.command()

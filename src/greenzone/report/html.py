@@ -2,7 +2,8 @@
 
 :func:`write_report` reads a run folder (``plan.nc``, ``kpis.json``, ``zone.yaml``, as ``greenzone run`` writes
 them) and writes ``report.html`` atomically: KPI cards, the figures of :mod:`greenzone.report.figures` with a
-plain-language caption each, the inputs and assumptions with their sources, and the run's details. plotly's
+plain-language caption each, the inputs and assumptions with their sources, and the run's details; with an
+operation (``greenzone operate``), an Operation section (:mod:`greenzone.report.operation`). plotly's
 JavaScript is inlined once; the file makes no request of any kind, so it opens without a network.
 """
 
@@ -22,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from greenzone.errors import GreenzoneError
 from greenzone.report import figures as report_figures
 from greenzone.report.inputs import inputs
+from greenzone.report.operation import operation_section, read_operation
 from greenzone.zone import Zone
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
@@ -305,9 +307,12 @@ def render_report(
     zone: Zone | None = None,
     *,
     notes: list[str] | None = None,
+    operation: tuple[xr.Dataset, dict[str, Any]] | None = None,
 ) -> str:
     """The report as one HTML string: ``plan`` (a Plan dataset), its key figures (:func:`greenzone.kpi.kpis`)
-    and, when available, its zone (names, plant data, inputs and sources). ``notes`` are shown near the top."""
+    and, when available, its zone (names, plant data, inputs and sources). ``notes`` are shown near the top.
+    ``operation`` (an Operation dataset and its key figures, see :mod:`greenzone.report.operation`) adds the
+    Operation section."""
     env = Environment(
         loader=PackageLoader("greenzone.report", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -347,6 +352,11 @@ def render_report(
         "inputs": inputs(zone) if zone is not None else None,
         "run": run_details(plan),
         "notes": notes or [],
+        "operation": (
+            operation_section(plan, operation[0], operation[1], zone, _figure_html)
+            if operation is not None
+            else None
+        ),
         "plotly_js": plotly_js(),
     }
     return env.get_template("report.html").render(**context)
@@ -365,8 +375,17 @@ def _read_plan(plan_dir: Path) -> xr.Dataset:
         raise ReportError(f"{path} cannot be read as a plan: {exc}") from None
 
 
-def write_report(plan_dir: str | Path, *, out: str | Path | None = None, zone: Zone | None = None) -> Path:
+def write_report(
+    plan_dir: str | Path,
+    *,
+    out: str | Path | None = None,
+    zone: Zone | None = None,
+    operation: str | Path | None = None,
+) -> Path:
     """Write the report of the run folder ``plan_dir`` to ``out`` (default ``plan_dir/report.html``).
+
+    ``operation`` is a folder ``greenzone operate`` wrote (``operation.nc``, ``kpis.json``); by default
+    ``plan_dir`` itself when it holds an ``operation.nc``. With one, the report gains an Operation section.
 
     Reads ``plan.nc``, then ``kpis.json`` (recomputed when missing) and ``zone.yaml`` (unless ``zone`` is
     given; when it cannot be loaded, e.g. because files it refers to are not in the folder, the report says
@@ -406,7 +425,11 @@ def write_report(plan_dir: str | Path, *, out: str | Path | None = None, zone: Z
         figures = json.loads(kpi_path.read_text(encoding="utf-8"))
     else:
         figures = kpis(plan, zone)
-    html = render_report(plan, figures, zone, notes=notes)
+    op_dir = Path(operation) if operation is not None else plan_dir
+    operated = read_operation(op_dir)
+    if operated is None and operation is not None:
+        raise ReportError(f"{op_dir / 'operation.nc'} not found: give the folder a 'greenzone operate' wrote")
+    html = render_report(plan, figures, zone, notes=notes, operation=operated)
     target = Path(out) if out is not None else plan_dir / "report.html"
     return write_text(html, target)
 
