@@ -488,3 +488,13 @@ def test_fuel_budget_is_split_over_windows(tmp_path):
         rolled = operate(zone, planned, profiles, horizon=48, step=24, forecast=forecast)
         used = float(rolled["dispatch"].sel(node="a", technology="biomass").sum())
         assert used <= budget * (1 + 1e-9)
+
+
+def test_greenzone_operate_is_callable_and_still_a_package():
+    """greenzone.operate(zone, capacities, profiles) as the API names it; its modules stay importable."""
+    import greenzone
+    from greenzone.operate import forecast, rolling
+
+    assert callable(greenzone.operate)
+    assert greenzone.operate.operate is rolling.operate
+    assert forecast.Perfect().name == "perfect"

@@ -7,8 +7,10 @@ The stages, each a plain function (see docs/architecture.md)::
     prof = greenzone.profiles(zone, weather)          # capacity factors, inflows, demand
     result = greenzone.plan(zone, prof, typical_days=16)   # least-cost capacities and dispatch
     figures = greenzone.kpis(result, zone)
+    operation = greenzone.operate(zone, result, prof, forecast="noisy")  # rolling windows from forecasts
 """
 
+from greenzone import operate
 from greenzone.errors import GreenzoneError, InfeasibleError, SolverError, WeatherError, ZoneError
 from greenzone.kpi import kpis
 from greenzone.planning import plan
@@ -26,6 +28,7 @@ __all__ = [
     "ZoneError",
     "load_weather",
     "kpis",
+    "operate",
     "load_zone",
     "plan",
     "profiles",

@@ -4,6 +4,9 @@
 (:mod:`greenzone.operate.rolling`); :mod:`greenzone.operate.forecast` holds the forecast models.
 """
 
+import sys
+import types
+
 from greenzone.operate.rolling import (
     ForecastError,
     OperationModel,
@@ -21,3 +24,15 @@ __all__ = [
     "operate",
     "operating_cost",
 ]
+
+
+class _OperatePackage(types.ModuleType):
+    """Makes ``greenzone.operate(zone, capacities, profiles, ...)`` call :func:`operate` while
+    ``greenzone.operate.forecast`` and the other modules stay importable: the package is both the entry point
+    the API names and the folder the architecture names."""
+
+    def __call__(self, *args, **kwargs):
+        return operate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _OperatePackage
