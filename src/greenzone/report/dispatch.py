@@ -227,6 +227,20 @@ def dispatch_figure(
                 visibility.append("legendonly")
         groups.append(list(range(begin, len(fig.data))))
     labels = [_week_label(label, *span, tz) for label, span in weeks.items()]
+    add_week_selector(fig, labels, groups, visibility, storage=bool(levels))
+    fig.update_yaxes(title_text="power [MW]", row=1, col=1)
+    fig.update_yaxes(title_text="storage filling [%]", range=[0, 105], row=2, col=1)
+    fig.update_yaxes(title_text="price [USD/MWh]", range=price_range(plan["price"].values), row=3, col=1)
+    fig.update_xaxes(title_text=time_title(plan), row=3, col=1)
+    return fig
+
+
+def add_week_selector(
+    fig: go.Figure, labels: list[str], groups: list[list[int]], visibility: list, *, storage: bool
+) -> None:
+    """Buttons that show one week's traces at a time (``groups[k]`` are week k's trace positions, shown as
+    ``visibility[i]``: True or "legendonly"), the first week shown, the layout of the three-row week view,
+    and a note in the storage row when there is no storage."""
     buttons = []
     for k, label in enumerate(labels):
         visible = [False] * len(fig.data)
@@ -234,15 +248,13 @@ def dispatch_figure(
             visible[i] = visibility[i]
         buttons.append(
             dict(
-                label=label.split(":")[0],
-                method="update",
-                args=[{"visible": visible}, {"title.text": label}],
+                label=label.split(":")[0], method="update", args=[{"visible": visible}, {"title.text": label}]
             )
         )
         if k == 0:
             for i, trace in enumerate(fig.data):
                 trace.visible = visible[i]
-    if not levels:
+    if not storage:
         low, high = fig.layout.yaxis2.domain
         fig.add_annotation(
             text="no storage in this plan",
@@ -288,11 +300,6 @@ def dispatch_figure(
         xshift=-8,
     )
     fig.update_layout(margin=dict(t=120, l=150))
-    fig.update_yaxes(title_text="power [MW]", row=1, col=1)
-    fig.update_yaxes(title_text="storage filling [%]", range=[0, 105], row=2, col=1)
-    fig.update_yaxes(title_text="price [USD/MWh]", range=price_range(plan["price"].values), row=3, col=1)
-    fig.update_xaxes(title_text=time_title(plan), row=3, col=1)
-    return fig
 
 
 __all__ = ["dispatch_figure", "select_weeks"]

@@ -27,7 +27,7 @@ from greenzone.report.common import (
     node_names,
     time_title,
 )
-from greenzone.report.dispatch import _storage_levels, _week_label, select_weeks
+from greenzone.report.dispatch import _storage_levels, _week_label, add_week_selector, select_weeks
 from greenzone.zone.schema import VARIABLE_KINDS
 
 if TYPE_CHECKING:
@@ -320,52 +320,7 @@ def operation_figure(
             )
         groups.append(list(range(begin, len(fig.data))))
     labels = [_week_label(label, *span, tz) for label, span in weeks.items()]
-    buttons = []
-    for k, label in enumerate(labels):
-        visible = [i in groups[k] for i in range(len(fig.data))]
-        buttons.append(
-            dict(
-                label=label.split(":")[0], method="update", args=[{"visible": visible}, {"title.text": label}]
-            )
-        )
-        if k == 0:
-            for i, trace in enumerate(fig.data):
-                trace.visible = visible[i]
-    if not levels_op and not levels_plan:
-        low, high = fig.layout.yaxis2.domain
-        fig.add_annotation(
-            text="no storage in this plan",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=(low + high) / 2,
-            font=dict(color="#777"),
-        )
-    layout(
-        fig,
-        height=780,
-        title=labels[0],
-        hovermode="x unified",
-        updatemenus=[
-            dict(
-                type="buttons",
-                direction="right",
-                buttons=buttons,
-                showactive=True,
-                active=0,
-                x=0.0,
-                xanchor="left",
-                y=1.13,
-                yanchor="bottom",
-                pad=dict(r=6, t=0),
-                bgcolor="#eef3f8",
-                bordercolor="#8aa",
-                font=dict(size=12),
-            )
-        ],
-    )
-    fig.update_layout(margin=dict(t=120, l=80))
+    add_week_selector(fig, labels, groups, [True] * len(fig.data), storage=bool(levels_op or levels_plan))
     fig.update_yaxes(title_text="power [MW]", row=1, col=1)
     fig.update_yaxes(title_text="storage filling [%]", range=[0, 105], row=2, col=1)
     fig.update_yaxes(title_text="forecast error [MW]", row=3, col=1)
