@@ -312,7 +312,7 @@ def hourly_price(value: float | HourlySeries, time: pd.DatetimeIndex, zone: Zone
     """A constant price [USD/MWh], or an hourly CSV read exactly as the planner reads it."""
     if not isinstance(value, HourlySeries):
         return float(value)
-    from greenzone.optimize.formulation.data import hourly_price as planner_price
+    from greenzone.resources.series import hourly_price as planner_price
 
     return pd.Series(planner_price(value, time, zone.timezone, field_name), index=time)
 

@@ -615,7 +615,7 @@ def operate(
 
     grid_prices = None
     if d.grid_node is not None:
-        from greenzone.optimize.formulation.data import hourly_price
+        from greenzone.resources.series import hourly_price
 
         g = zone.grid
         ext_time = pd.DatetimeIndex(actual_ext.indexes["time"])

@@ -458,7 +458,9 @@ class LinearProgram:
                 f"{block._describe_flat(int(bad[0]))}"
             )
         # int32 triplets (HiGHS indexes with 32-bit ints anyway): a third less model memory than int64
-        index_type = np.int32 if self.num_variables < 2**31 and block.offset + block.size < 2**31 else np.int64
+        index_type = (
+            np.int32 if self.num_variables < 2**31 and block.offset + block.size < 2**31 else np.int64
+        )
         rows = np.repeat(block.index.ravel().astype(index_type), per_row)
         return rows, cols.ravel().astype(index_type), coef_arr.ravel()
 

@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from greenzone.errors import ZoneError
+from greenzone.resources.series import read_local_hourly_csv
 from greenzone.zone.schema import Demand, Zone
 
 # Relative load by local hour (0..23), weekdays; est. shapes, not measured.
@@ -160,51 +161,9 @@ def scale_to_annual(values: np.ndarray, time: pd.DatetimeIndex, annual_mwh: floa
 
 
 def read_demand_csv(path: str | Path, time: pd.DatetimeIndex, timezone: str, *, field: str) -> np.ndarray:
-    """Hourly demand [MW] from a CSV with columns ``time`` (local time) and ``value`` [MW], on ``time`` (UTC).
-
-    The CSV either covers every hour of ``time`` or holds one year of hours (8,760 or 8,784), which is then
-    repeated for every weather year by hour of the year. ``field`` names the zone field in error messages.
-    """
-    try:
-        df = pd.read_csv(path, comment="#")
-    except (OSError, ValueError) as exc:
-        raise ZoneError(f"{path}: cannot read the demand CSV named in {field} ({exc}).") from None
-    missing = {"time", "value"} - set(df.columns)
-    if missing:
-        raise ZoneError(
-            f"{path} ({field}): needs columns 'time' (local time) and 'value' [MW]; lacks {sorted(missing)}."
-        )
-    try:
-        local = pd.DatetimeIndex(pd.to_datetime(df["time"]))
-    except (ValueError, TypeError) as exc:
-        raise ZoneError(f"{path} ({field}): the 'time' column cannot be read as dates ({exc}).") from None
-    values = pd.to_numeric(df["value"], errors="coerce").to_numpy(float)
-    if np.isnan(values).any():
-        row = int(np.flatnonzero(np.isnan(values))[0]) + 2
-        raise ZoneError(f"{path} ({field}): line {row}: 'value' is empty or not a number.")
-    if (values < 0).any():
-        raise ZoneError(f"{path} ({field}): demand must be >= 0 MW.")
-    utc = local.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC").tz_localize(None)
-    series = pd.Series(values, index=utc)
-    if utc.has_duplicates or utc.isna().any():
-        raise ZoneError(f"{path} ({field}): duplicate or non-existent local times (daylight-saving change?).")
-    steps = np.diff(utc.values).astype("timedelta64[s]").astype(np.int64)
-    if (steps != 3600).any():
-        i = int(np.flatnonzero(steps != 3600)[0])
-        raise ZoneError(
-            f"{path} ({field}): hourly values needed with no gaps; the step after {local[i]} is not 1 h."
-        )
-    if time.isin(utc).all():
-        return series.reindex(time).to_numpy()
-    if len(series) in (8760, 8784):
-        hour_of_year = (time - time.year.map(lambda y: pd.Timestamp(year=y, month=1, day=1))) // pd.Timedelta(
-            "1h"
-        )
-        return values[np.asarray(hour_of_year) % len(values)]
-    raise ZoneError(
-        f"{path} ({field}): the CSV covers {utc[0]} to {utc[-1]} UTC but the weather runs {time[0]} to {time[-1]}; "
-        "give every weather hour or exactly one year of hours."
-    )
+    """Hourly demand [MW] from a CSV with columns ``time`` (local time) and ``value`` [MW], on ``time`` (UTC);
+    see :func:`greenzone.resources.series.read_local_hourly_csv`."""
+    return read_local_hourly_csv(path, time, timezone, column="value", unit="MW", field=field, minimum=0.0)
 
 
 def demand_profiles(zone: Zone, weather: xr.Dataset, *, year: int | None = None) -> xr.DataArray:

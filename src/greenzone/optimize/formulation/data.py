@@ -7,19 +7,17 @@ each array in its comment. No LP code: the ``define_*`` functions read these arr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from greenzone.errors import ZoneError
 from greenzone.optimize.numerics import clean_small_coefficients
+from greenzone.resources.series import hourly_price
 from greenzone.zone.schema import (
     HYDRO_KINDS,
     STORAGE_KINDS,
     DispatchableTechnology,
-    HourlySeries,
     StorageTechnology,
     Zone,
 )
@@ -203,38 +201,6 @@ class ModelData:
 def _node_value(nt, name: str, default):
     value = getattr(nt, name)
     return default if value is None else value
-
-
-def hourly_price(
-    series: float | HourlySeries, time: pd.DatetimeIndex, timezone: str, field_name: str
-) -> np.ndarray:
-    """A constant price, or an hourly CSV in local time mapped onto the UTC model hours [USD/MWh]."""
-    if not isinstance(series, HourlySeries):
-        return np.full(len(time), float(series))
-    path = Path(series.csv)
-    try:
-        df = pd.read_csv(path, comment="#")
-    except (OSError, ValueError) as exc:
-        raise ZoneError(f"{path} ({field_name}): cannot read ({exc}).") from None
-    if "time" not in df.columns or series.column not in df.columns:
-        raise ZoneError(
-            f"{path} ({field_name}): needs columns 'time' (local time) and '{series.column}' [USD/MWh]."
-        )
-    local = pd.DatetimeIndex(pd.to_datetime(df["time"]))
-    utc = local.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC").tz_localize(None)
-    values = pd.to_numeric(df[series.column], errors="coerce")
-    s = pd.Series(values.to_numpy(float), index=utc)
-    if s.index.has_duplicates or s.isna().any():
-        raise ZoneError(f"{path} ({field_name}): empty, non-numeric or duplicate hours.")
-    if time.isin(s.index).all():
-        return s.reindex(time).to_numpy()
-    if len(s) in (8760, 8784):
-        start = time.year.map(lambda y: pd.Timestamp(year=y, month=1, day=1))
-        hour_of_year = np.asarray((time - start) // pd.Timedelta("1h"))
-        return s.to_numpy()[hour_of_year % len(s)]
-    raise ZoneError(
-        f"{path} ({field_name}): prices must cover every model hour or exactly one year of hours."
-    )
 
 
 def model_data(
