@@ -123,3 +123,18 @@ def two_node_zone(tmp_path, technologies=None, **policy):
     if technologies:
         body["technologies"] = technologies
     return write_small_zone(tmp_path, body)
+
+
+def two_node_profiles(zone, hours: int = 96) -> xr.Dataset:
+    """Four days of sun, wind, demand and reservoir inflow for :func:`two_node_zone`."""
+    t = np.arange(hours)
+    sun = np.clip(np.sin((t % 24 - 6) / 12 * np.pi), 0, None)
+    wind = 0.3 + 0.25 * np.sin(t / 17.0)
+    return hand_profiles(
+        zone,
+        hours,
+        cf={("a", "solar_fixed"): sun, ("b", "wind_onshore"): wind},
+        demand={"a": 30 + 10 * np.sin(t / 5), "b": 15.0},
+        inflow={("b", "hydro_reservoir"): 8.0},
+        min_release={("b", "hydro_reservoir"): 1.0},
+    )

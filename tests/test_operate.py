@@ -16,31 +16,17 @@ from greenzone.operate import ForecastError, OperationModel, existing_capacities
 from greenzone.operate.forecast import Perfect
 from greenzone.optimize.solve import SolverOptions, solve
 from greenzone.planning import balance_residual, plan
-from plan_helpers import hand_profiles, two_node_zone, write_small_zone
+from plan_helpers import hand_profiles, two_node_profiles, two_node_zone, write_small_zone
 
 REL = 1e-6
 HOURS = 96
-
-
-def _profiles(zone, hours=HOURS):
-    t = np.arange(hours)
-    sun = np.clip(np.sin((t % 24 - 6) / 12 * np.pi), 0, None)
-    wind = 0.3 + 0.25 * np.sin(t / 17.0)
-    return hand_profiles(
-        zone,
-        hours,
-        cf={("a", "solar_fixed"): sun, ("b", "wind_onshore"): wind},
-        demand={"a": 30 + 10 * np.sin(t / 5), "b": 15.0},
-        inflow={("b", "hydro_reservoir"): 8.0},
-        min_release={("b", "hydro_reservoir"): 1.0},
-    )
 
 
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     cheap_battery = {"battery": {"capex_usd_per_kw": 30, "capex_usd_per_kwh": 15}}
     zone, _ = two_node_zone(tmp_path_factory.mktemp("operate"), technologies=cheap_battery)
-    profiles = _profiles(zone)
+    profiles = two_node_profiles(zone)
     return zone, profiles, plan(zone, profiles)
 
 

@@ -26,25 +26,11 @@ from greenzone.report.operation import (
     read_operation,
     skill_rows,
 )
-from plan_helpers import hand_profiles, two_node_zone
+from plan_helpers import two_node_profiles, two_node_zone
 from test_report import _outside_references
 
 HOURS = 96
 OPERATED = 72
-
-
-def _profiles(zone, hours=HOURS):
-    t = np.arange(hours)
-    sun = np.clip(np.sin((t % 24 - 6) / 12 * np.pi), 0, None)
-    wind = 0.3 + 0.25 * np.sin(t / 17.0)
-    return hand_profiles(
-        zone,
-        hours,
-        cf={("a", "solar_fixed"): sun, ("b", "wind_onshore"): wind},
-        demand={"a": 30 + 10 * np.sin(t / 5), "b": 15.0},
-        inflow={("b", "hydro_reservoir"): 8.0},
-        min_release={("b", "hydro_reservoir"): 1.0},
-    )
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +40,7 @@ def operated(tmp_path_factory):
     base = tmp_path_factory.mktemp("report_operation")
     cheap_battery = {"battery": {"capex_usd_per_kw": 30, "capex_usd_per_kwh": 15}}
     zone, zone_path = two_node_zone(base, technologies=cheap_battery)
-    profiles = _profiles(zone)
+    profiles = two_node_profiles(zone)
     planned = plan(zone, profiles)
     run = base / "run"
     run.mkdir()
