@@ -350,8 +350,7 @@ def run(
             p,
             typical_days=typical_days if aggregate else None,
             options=options,
-            # called with the built model, just before the solve starts: only reports progress
-            extra_constraints=lambda _model: progress.stage("solve", f"HiGHS {method}"),
+            on_solve=lambda _model: progress.stage("solve", f"HiGHS {method}"),
         )
         progress.stage("report", "key figures and report.html")
         figures = kpis(result, z)

@@ -86,6 +86,7 @@ def plan(
     options: SolverOptions | None = None,
     extra_constraints: Callable[[Model], None] | None = None,
     diagnose: bool = True,
+    on_solve: Callable[[Model], None] | None = None,
 ) -> xr.Dataset:
     """Least-cost capacity expansion and hourly dispatch of ``zone`` on ``profiles``.
 
@@ -105,11 +106,14 @@ def plan(
     extra_constraints : hook called with the built :class:`~greenzone.optimize.formulation.Model` to add
         constraint blocks of one's own.
     diagnose : on infeasibility, run the diagnosis that names the cause (costs one more solve).
+    on_solve : called with the built model just before HiGHS starts (e.g. to show progress).
     """
     options = options or SolverOptions(method=method, time_limit_s=time_limit, threads=threads)
     if typical_days is None:
         model = build_model(zone, profiles, year=year, weights=weights, extra_constraints=extra_constraints)
         numerics = _check_numerics(model)
+        if on_solve is not None:
+            on_solve(model)
         solution = solve(model.lp, options)
         _require_plan(zone, profiles, year, weights, solution, diagnose)
         result = plan_dataset(model, solution, profiles)
@@ -126,6 +130,8 @@ def plan(
         zone, aggregation.profiles, year=year, periods=periods, extra_constraints=extra_constraints
     )
     numerics = _check_numerics(model)
+    if on_solve is not None:
+        on_solve(model)
     solution = solve(model.lp, options)
     _require_plan(zone, aggregation.profiles, year, aggregation.weights, solution, diagnose)
     result = expand_plan(
