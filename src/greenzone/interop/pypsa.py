@@ -63,6 +63,7 @@ Spill is bounded by p_nom = max_t (inflow_t + storage_mwh / w_t), which never bi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -677,7 +678,9 @@ def export_network(
     n, extra = to_pypsa(zone, profiles, year=year, weights=weights)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        # PyPSA 1.x warns about pandas 3 string dtypes on export; nothing a user can act on
+        warnings.simplefilter("ignore", FutureWarning)
         n.export_to_netcdf(tmp)
     return extra.names
 
