@@ -675,13 +675,13 @@ def export_network(
     GreenzoneError
         when PyPSA is not installed.
     """
-    n, extra = to_pypsa(zone, profiles, year=year, weights=weights)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, warnings.catch_warnings():
-        # PyPSA 1.x warns about pandas 3 string dtypes on export; nothing a user can act on
+    with warnings.catch_warnings():
+        # PyPSA 1.x warns about pandas 3 string dtypes while building and exporting: nothing a user can act on
         warnings.simplefilter("ignore", FutureWarning)
-        n.export_to_netcdf(tmp)
+        n, extra = to_pypsa(zone, profiles, year=year, weights=weights)
+        with atomic_path(path) as tmp:
+            n.export_to_netcdf(tmp)
     return extra.names
 
 
