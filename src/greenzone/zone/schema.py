@@ -400,6 +400,15 @@ class Link(Strict):
     capex_usd_per_mw_km: float = Field(1000.0, ge=0, description="investment in new capacity [USD/(MW km)]")
     fixed_om_share: float = Field(0.02, ge=0, lt=1, description="fixed O&M per year as a share of capex [-]")
     lifetime_years: float = Field(40.0, gt=0, description="economic lifetime [yr]")
+    circuits: int = Field(
+        1,
+        ge=1,
+        description="number of parallel circuits; each carries an equal share of the capacity and fails on its own",
+    )
+    forced_outage_rate: float = Field(
+        0.0, ge=0, lt=1, description="share of time one circuit is on forced outage [-]"
+    )
+    mean_time_to_repair_h: float = Field(24.0, ge=1, description="mean duration of a forced outage [h]")
     source: str = Field("", description="where the figures come from; 'est.' marks an estimate")
 
     @property
@@ -428,6 +437,15 @@ class GridConnection(Strict):
         0.45, ge=0, description="CO2 of imported electricity [t CO2/MWh]"
     )
     renewable_share: float = Field(0.0, ge=0, le=1, description="renewable share of imported electricity [-]")
+    circuits: int = Field(
+        1,
+        ge=1,
+        description="number of parallel circuits; each carries an equal share of the capacity and fails on its own",
+    )
+    forced_outage_rate: float = Field(
+        0.0, ge=0, lt=1, description="share of time one circuit is on forced outage [-]"
+    )
+    mean_time_to_repair_h: float = Field(24.0, ge=1, description="mean duration of a forced outage [h]")
     source: str = Field("", description="where the figures come from")
 
 
