@@ -312,11 +312,14 @@ class OperationModel:
         fuel_allowance: np.ndarray | None = None,
         import_price: np.ndarray | None = None,
         export_price: np.ndarray | None = None,
+        derate: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """Put one window's forecast and state into the live model: bounds and right-hand sides only.
 
         ``*_target`` are (unit, hour) floors (−inf where none) [MWh]; ``fuel_allowance`` the MWh each
-        fuel-limited generator may use in the window; prices (hour,) [USD/MWh] where they vary by hour."""
+        fuel-limited generator may use in the window; prices (hour,) [USD/MWh] where they vary by hour;
+        ``derate`` the available share [-] of storage, links and the grid connection by hour (forced
+        outages; see :meth:`_derate`)."""
         lp, d, fleet = self.model.lp, self.d, self.fleet
         cf = _gen_cf(d, forecast)
         lp.update_bounds("dispatch", lower=0.0, upper=cf * fleet.gen[:, None])
@@ -342,6 +345,27 @@ class OperationModel:
         if import_price is not None and "grid_import" in lp.variables:
             lp.update_costs("grid_import", d.alpha * import_price)
             lp.update_costs("grid_export", -d.alpha * export_price)
+        if derate is not None:
+            self._derate(derate)
+
+    def _derate(self, derate: Mapping[str, np.ndarray]) -> None:
+        """Per-hour upper bounds for assets on forced outage: ``derate`` holds the available share [-] of
+        storage (unit, hour), links (link, hour) and the grid connection (hour,); exact because the
+        capacities are fixed."""
+        lp, d, fleet = self.model.lp, self.d, self.fleet
+        if "storage" in derate and d.sto_labels:
+            f = np.asarray(derate["storage"], dtype=float)
+            charge_cap = np.where(d.sto_separate_charge, fleet.charge, fleet.power)
+            lp.update_bounds("discharge", upper=f * fleet.power[:, None])
+            lp.update_bounds("charge", upper=f * charge_cap[:, None])
+        if "link" in derate and d.link_labels:
+            f = np.asarray(derate["link"], dtype=float)
+            lp.update_bounds("flow_forward", upper=f * fleet.link[:, None])
+            lp.update_bounds("flow_backward", upper=f * fleet.link[:, None])
+        if "grid" in derate and "grid_import" in lp.variables:
+            f = np.asarray(derate["grid"], dtype=float)
+            lp.update_bounds("grid_import", upper=f * d.import_max)
+            lp.update_bounds("grid_export", upper=f * d.export_max)
 
     def shortfall(self, solution: Solution) -> float:
         """Terminal-target shortfall of a window's solution, storage and reservoirs together [MWh]."""
@@ -554,6 +578,7 @@ def operate(
     state: Mapping[str, float] | None = None,
     options: SolverOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    availability: xr.Dataset | None = None,
 ) -> xr.Dataset:
     """Operate ``zone`` with fixed ``capacities`` over ``profiles`` in rolling windows (module docstring).
 
@@ -571,6 +596,14 @@ def operate(
     state : initial levels by unit label "node/technology" [MWh]; default the plan's or half full.
     options : solver options of the window LP (default dual simplex, which warm-starts).
     progress : called with (windows done, windows in all) after every window.
+    availability : share of each asset's capacity in service by hour [-] (forced outages, from
+        :func:`greenzone.adequacy.outages.sample_availability`): ``generator_availability`` (node,
+        technology, time), ``storage_availability`` (node, storage, time), ``link_availability`` (link,
+        time), ``grid_availability`` (time). Only with the perfect forecast: the
+        dispatch knows the outages, as in an adequacy study.
+
+    With the perfect forecast the committed schedule is already feasible against the actual hours, so it is
+    taken as settled without the hour-by-hour settlement LP.
     """
     horizon, step = int(horizon), int(step)
     if horizon < 1 or not 1 <= step <= horizon:
@@ -583,6 +616,13 @@ def operate(
         make_forecast(forecast, seed=seed, timezone=zone.timezone) if isinstance(forecast, str) else forecast
     )
     name = getattr(model, "name", type(model).__name__)
+    perfect = isinstance(forecast, str) and forecast == "perfect"
+    if availability is not None:
+        if not perfect:
+            raise ForecastError(
+                "forced outages (availability) can only be dispatched with forecast='perfect'"
+            )
+        profiles = _with_availability(profiles, availability)
     if terminal is None:
         terminal = "plan" if _plan_hourly(capacities, "storage_level", time) is not None else "initial"
     if terminal not in TERMINAL_MODES:
@@ -591,7 +631,8 @@ def operate(
     actual_ext = _extended(profiles, starts[-1] + horizon - n_t)
     op = OperationModel(zone, capacities, actual_ext, horizon, options=options)
     d = op.d
-    settlement = _Settlement(zone, capacities, profiles)
+    settlement = None if perfect else _Settlement(zone, capacities, profiles)
+    derates = None if availability is None else _derate_by_unit(d, availability)
     storage0, reservoir0 = initial_state(d, capacities, state)
     start_storage, start_reservoir = storage0.copy(), reservoir0.copy()
     res_labels = [d.gen_labels[g] for g in d.res_gen]
@@ -698,6 +739,7 @@ def operate(
             fuel_allowance=allowance,
             import_price=prices[0],
             export_price=prices[1],
+            derate=None if derates is None else {k: v[..., hours % n_t] for k, v in derates.items()},
         )
         solution = op.solve(f"the operation window starting {start_time}")
         t1 = _time.perf_counter()
@@ -719,8 +761,16 @@ def operate(
             - profiles["demand"].transpose("node", "time").values[:, sl]
         )
         forecast_error[:, sl] = demand_err - avail_err
+        if settlement is None:  # perfect forecast: the schedule is what happens
+            for key in rec:
+                if key in plan_part:
+                    rec[key][..., sl] = plan_part[key]
+            if n_s:
+                storage0 = np.clip(plan_part["storage_level"][:, n_commit - 1], 0.0, op.fleet.energy)
+            if n_r:
+                reservoir0 = np.clip(plan_part["reservoir_level"][:, n_commit - 1], 0.0, d.res_storage)
         # settle hour by hour
-        for h in range(n_commit):
+        for h in range(n_commit if settlement is not None else 0):
             t = start + h
             hour_commit = {key: np.asarray(value)[..., h : h + 1] for key, value in plan_part.items()}
             if "grid_import" in hour_commit:
@@ -752,7 +802,8 @@ def operate(
             progress(w_index + 1, len(starts))
     total_s = _time.perf_counter() - t_begin
     op.close()
-    settlement.close()
+    if settlement is not None:
+        settlement.close()
     result = _operation_dataset(
         zone, capacities, profiles, rec, committed, price, forecast_error, total_s, win
     )
@@ -784,6 +835,41 @@ def operate(
             result.attrs[f"forecast_nrmse_lead1_{key}"] = float(skill[column].iloc[0])
             result.attrs[f"forecast_nrmse_lead{horizon}_{key}"] = float(skill[column].iloc[-1])
     return result
+
+
+def _with_availability(profiles: xr.Dataset, availability: xr.Dataset) -> xr.Dataset:
+    """``profiles`` with every capacity factor times the generator's available share."""
+    if "generator_availability" not in availability:
+        raise ForecastError(
+            "availability: variable 'generator_availability' (node, technology, time) is missing"
+        )
+    share = availability["generator_availability"]
+    cf = profiles["capacity_factor"]
+    if share.sizes.get("time") != cf.sizes["time"] or not np.array_equal(
+        pd.DatetimeIndex(share.indexes["time"]), pd.DatetimeIndex(cf.indexes["time"])
+    ):
+        raise ForecastError("availability: its hours differ from the profiles' hours")
+    try:
+        share = share.sel(node=cf["node"].values, technology=cf["technology"].values)
+    except KeyError:
+        raise ForecastError("availability: its nodes or technologies differ from the zone's") from None
+    out = profiles.copy()
+    out["capacity_factor"] = (cf * share.transpose(*cf.dims).values).clip(0.0, 1.0)
+    return out
+
+
+def _derate_by_unit(d, availability: xr.Dataset) -> dict[str, np.ndarray]:
+    """Available shares [-] of storage units, links and the grid connection in the model's unit order."""
+    out: dict[str, np.ndarray] = {}
+    if "storage_availability" in availability and d.sto_labels:
+        share = availability["storage_availability"].transpose("time", ...)
+        out["storage"] = _by_unit(share, d.sto_labels, "storage")
+    if "link_availability" in availability and d.link_labels:
+        share = availability["link_availability"]
+        out["link"] = np.stack([share.sel(link=name).values.astype(float) for name in d.link_labels])
+    if "grid_availability" in availability:
+        out["grid"] = availability["grid_availability"].values.astype(float)
+    return out
 
 
 def operating_cost(operation: xr.Dataset) -> float:
