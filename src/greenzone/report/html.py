@@ -22,6 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from greenzone.errors import GreenzoneError
 from greenzone.report import figures as report_figures
+from greenzone.report.adequacy import adequacy_section, read_adequacy_folder
 from greenzone.report.inputs import inputs
 from greenzone.report.operation import operation_section, read_operation
 from greenzone.zone import Zone
@@ -241,8 +242,25 @@ def _typical_days(attrs: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def run_details(plan: xr.Dataset) -> list[tuple[str, str]]:
-    """Solver, timing, problem size and time resolution of the plan, as (label, text) rows."""
+def _hourly_check(figures: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The row of ``greenzone run --check`` (the aggregated plan dispatched hour by hour), when it was run."""
+    if not figures or figures.get("aggregation_cost_error") is None:
+        return []
+    return [
+        (
+            "hourly check of this plan",
+            f"its fleet dispatched over every hour costs {figures['aggregation_cost_error']:+.2%} against the "
+            f"typical-day result, leaves {figures['aggregation_unserved_mwh']:,.1f} MWh/yr unserved "
+            f"({figures['aggregation_unserved_difference_mwh']:+,.1f} MWh/yr) and curtails "
+            f"{figures['aggregation_curtailment_difference_mwh']:+,.0f} MWh/yr more; "
+            f"{figures.get('aggregation_check_method', '')}",
+        )
+    ]
+
+
+def run_details(plan: xr.Dataset, figures: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """Solver, timing, problem size and time resolution of the plan (and its hourly check, when ``figures``
+    hold one), as (label, text) rows."""
     a = plan.attrs
     steps = int(plan.sizes["time"])
     weight = plan["weight"].values
@@ -274,6 +292,7 @@ def run_details(plan: xr.Dataset) -> list[tuple[str, str]]:
             f"{int(a.get('num_variables', 0)):,} variables, {int(a.get('num_constraints', 0)):,} constraints",
         ),
         *_typical_days(a),
+        *_hourly_check(figures),
         ("weather", str(a.get("weather_title", "")) or "not recorded"),
         ("zone fingerprint", str(a.get("zone_fingerprint", ""))),
         ("time convention of the data files", str(a.get("time_convention", ""))),
@@ -308,11 +327,13 @@ def render_report(
     *,
     notes: list[str] | None = None,
     operation: tuple[xr.Dataset, dict[str, Any]] | None = None,
+    adequacy: tuple[dict[str, Any], xr.Dataset | None] | None = None,
 ) -> str:
     """The report as one HTML string: ``plan`` (a Plan dataset), its key figures (:func:`greenzone.kpi.kpis`)
     and, when available, its zone (names, plant data, inputs and sources). ``notes`` are shown near the top.
     ``operation`` (an Operation dataset and its key figures, see :mod:`greenzone.report.operation`) adds the
-    Operation section."""
+    Operation section; ``adequacy`` (the figures of ``adequacy.json`` and the shortfall of ``adequacy.nc``,
+    see :mod:`greenzone.report.adequacy`) the Adequacy section."""
     env = Environment(
         loader=PackageLoader("greenzone.report", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -350,11 +371,21 @@ def render_report(
         "cards": kpi_cards(figures, zone),
         "sections": sections,
         "inputs": inputs(zone) if zone is not None else None,
-        "run": run_details(plan),
+        "run": run_details(plan, figures),
         "notes": notes or [],
         "operation": (
             operation_section(plan, operation[0], operation[1], zone, _figure_html)
             if operation is not None
+            else None
+        ),
+        "adequacy": (
+            adequacy_section(
+                adequacy[0],
+                adequacy[1],
+                zone.timezone if zone else str(plan.attrs.get("timezone", "UTC")),
+                _figure_html,
+            )
+            if adequacy is not None
             else None
         ),
         "plotly_js": plotly_js(),
@@ -381,20 +412,23 @@ def write_report(
     out: str | Path | None = None,
     zone: Zone | None = None,
     operation: str | Path | None = None,
+    adequacy: str | Path | None = None,
 ) -> Path:
     """Write the report of the run folder ``plan_dir`` to ``out`` (default ``plan_dir/report.html``).
 
-    ``operation`` is a folder ``greenzone operate`` wrote (``operation.nc``, ``kpis.json``); by default
-    ``plan_dir`` itself when it holds an ``operation.nc``. With one, the report gains an Operation section.
+        ``operation`` is a folder ``greenzone operate`` wrote (``operation.nc``, ``kpis.json``); by default
+        ``plan_dir`` itself when it holds an ``operation.nc``. With one, the report gains an Operation section.
+    ``adequacy`` is a folder ``greenzone adequacy`` wrote (``adequacy.json``, ``adequacy.nc``); with it, or when
+    ``plan_dir`` holds an ``adequacy.json``, the report gains an Adequacy section.
 
-    Reads ``plan.nc``, then ``kpis.json`` (recomputed when missing) and ``zone.yaml`` (unless ``zone`` is
-    given; when it cannot be loaded, e.g. because files it refers to are not in the folder, the report says
-    so and leaves out the inputs). The file is written atomically. Returns its path.
+        Reads ``plan.nc``, then ``kpis.json`` (recomputed when missing) and ``zone.yaml`` (unless ``zone`` is
+        given; when it cannot be loaded, e.g. because files it refers to are not in the folder, the report says
+        so and leaves out the inputs). The file is written atomically. Returns its path.
 
-    Raises
-    ------
-    ReportError
-        when ``plan_dir`` holds no readable ``plan.nc``.
+        Raises
+        ------
+        ReportError
+            when ``plan_dir`` holds no readable ``plan.nc``.
     """
     from greenzone.kpi import kpis
     from greenzone.output import write_text
@@ -429,7 +463,13 @@ def write_report(
     operated = read_operation(op_dir)
     if operated is None and operation is not None:
         raise ReportError(f"{op_dir / 'operation.nc'} not found: give the folder a 'greenzone operate' wrote")
-    html = render_report(plan, figures, zone, notes=notes, operation=operated)
+    ad_dir = Path(adequacy) if adequacy is not None else plan_dir
+    assessed = read_adequacy_folder(ad_dir)
+    if assessed is None and adequacy is not None:
+        raise ReportError(
+            f"{ad_dir / 'adequacy.json'} not found: give the folder a 'greenzone adequacy' wrote"
+        )
+    html = render_report(plan, figures, zone, notes=notes, operation=operated, adequacy=assessed)
     target = Path(out) if out is not None else plan_dir / "report.html"
     return write_text(html, target)
 

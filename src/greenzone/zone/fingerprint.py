@@ -45,3 +45,19 @@ def zone_fingerprint(zone: Zone) -> str:
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def require_same_zone(zone: Zone, recorded: str, *, results: str, zone_file: str) -> None:
+    """Raise ZoneError when results recorded for the zone with fingerprint ``recorded`` are used with another
+    ``zone`` (a plan folder from another zone, or a zone edited since the plan was made)."""
+    from greenzone.errors import ZoneError
+
+    if not recorded:
+        return
+    own = zone_fingerprint(zone)
+    if own != recorded:
+        raise ZoneError(
+            f"{results} was made for another zone (fingerprint {recorded}), not for {zone_file} "
+            f"('{zone.name}', fingerprint {own}): the zone, or a file it reads, differs. Give the zone the plan "
+            "was made with, or plan this zone first with 'greenzone run'."
+        )

@@ -1,0 +1,107 @@
+"""Weather years for adequacy: synthetic years made one by one, or the whole years of a weather file.
+
+A synthetic year is drawn from its own random streams, keyed by (seed, calendar year)
+(:mod:`greenzone.weather.synthetic`), so year k made alone is the year k of a multi-year run with the same
+seed: a worker process can make its own year, and the first year with the zone's seed is the weather the
+plan was made on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from greenzone.errors import WeatherError
+from greenzone.zone.schema import Zone
+
+
+@dataclass(frozen=True)
+class WeatherYear:
+    """One weather year to assess: a synthetic (seed, calendar year), or a year cut from given weather."""
+
+    index: int
+    label: int  # calendar year of the weather [yr]
+    seed: int | None = None  # synthetic seed; None for given weather
+    weather: xr.Dataset | None = None  # the year's Weather when given
+    profiles: xr.Dataset | None = None  # the year's Profiles when given (then no weather is converted)
+
+    @property
+    def synthetic(self) -> bool:
+        if self.profiles is not None:
+            return bool(int(self.profiles.attrs.get("synthetic", 0)))
+        return self.weather is None or bool(int(self.weather.attrs.get("synthetic", 0)))
+
+
+def profile_years(profiles: list[xr.Dataset], *, first_label: int = 0) -> list[WeatherYear]:
+    """Weather years given directly as Profiles (one Dataset per year), e.g. hand-made for a study."""
+    return [WeatherYear(index=k, label=first_label + k, profiles=p) for k, p in enumerate(profiles)]
+
+
+def synthetic_years(zone: Zone, count: int, *, seed: int | None = None, start_year: int | None = None):
+    """``count`` synthetic weather years from ``start_year`` (default the zone's weather start year, else its
+    year) with ``seed`` (default the zone's weather seed)."""
+    if count < 1:
+        raise WeatherError(f"adequacy needs at least one weather year, got {count}")
+    seed = zone.weather.seed if seed is None else int(seed)
+    first = start_year or zone.weather.start_year or zone.year
+    return [WeatherYear(index=k, label=first + k, seed=seed) for k in range(count)]
+
+
+def given_years(weather: xr.Dataset, *, origin: str, count: int | None = None) -> list[WeatherYear]:
+    """The whole calendar years (UTC) of a Weather; ``count`` keeps the first ones. A year with missing hours
+    is an error naming it."""
+    time = pd.DatetimeIndex(weather.indexes["time"])
+    years = sorted(set(time.year))
+    out = []
+    for k, year in enumerate(years):
+        expected = pd.date_range(f"{year}-01-01", f"{year}-12-31 23:00", freq="h")
+        part = weather.sel(time=slice(expected[0], expected[-1]))
+        have = pd.DatetimeIndex(part.indexes["time"])
+        if len(have) != len(expected):
+            missing = expected.difference(have)
+            raise WeatherError(
+                f"{origin}: weather year {year} is not whole: {len(missing):,} of {len(expected):,} hours are "
+                f"missing (first {missing[0]:%Y-%m-%d %H:%M} UTC); adequacy needs whole calendar years: "
+                "give full years, or fill the gaps"
+            )
+        out.append(WeatherYear(index=k, label=int(year), weather=part))
+    if count is not None:
+        if count > len(out):
+            raise WeatherError(
+                f"{origin}: {count} weather years asked for, but the weather has {len(out)} "
+                f"({years[0]}-{years[-1]}); ask for fewer or give more years"
+            )
+        out = out[:count]
+    return out
+
+
+def year_weather(zone: Zone, year: WeatherYear) -> xr.Dataset:
+    """The Weather of one year (synthetic years are made here, in the calling process)."""
+    from greenzone.weather import synthetic as synth
+    from greenzone.weather import with_discharge, zone_sites
+
+    if year.weather is not None:
+        return year.weather
+    climatology = synth.read_climatology(zone.weather.climatology or synth.default_climatology_path())
+    weather = synth.generate(
+        sites=zone_sites(zone),
+        climatology=climatology,
+        years=[year.label],
+        seed=int(year.seed),
+        timezone=zone.timezone,
+    )
+    return with_discharge(zone, weather)
+
+
+def by_hour_of_year(plan: xr.Dataset, time: pd.DatetimeIndex) -> xr.Dataset:
+    """``plan`` with its hourly variables moved onto ``time`` by position in the year (hour k of the plan
+    becomes hour k of ``time``, cycling where ``time`` is longer, e.g. a leap year): the plan's storage and
+    reservoir trajectory then serves as the seasonal guide of another weather year."""
+    if "time" not in plan.dims:
+        return plan
+    n = plan.sizes["time"]
+    idx = np.arange(len(time)) % n
+    return plan.isel(time=idx).assign_coords(time=time.values)
