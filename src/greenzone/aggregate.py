@@ -10,7 +10,8 @@ scipy so that greenzone keeps its own pins:
    attribute is min-max normalised over the whole horizon (to [0, 1]), as tsam does, so that no unit
    dominates the distance between days.
 3. With ``extremes``, take out the day of highest net load and the day of lowest renewable availability
-   (one day if they coincide); each becomes a period of its own that stands for exactly one day.
+   (one day if they coincide); each becomes a period of its own that stands for that day (and for any day
+   identical to it, so that the same weather year given twice gives the same typical days as once).
 4. Cluster the other days with hierarchical Ward clustering (``scipy.cluster.hierarchy.linkage``), cutting
    the tree at ``n_days`` minus the number of extreme periods clusters.
 5. Represent each cluster by its medoid: the member day closest (Euclidean, normalised) to the cluster's
@@ -21,7 +22,8 @@ hours (so all per-hour code works unchanged), the weight of each representative 
 cluster stands for), the cluster of every original day, and :meth:`Aggregation.expand` to map results on the
 representative hours back onto every original hour.
 
-Everything is deterministic: ties go to the earliest day.
+Everything is deterministic: ties go to the earliest day (a medoid within rounding of the closest counts as
+tied). Profiles over several weather years are clustered as one horizon: the days of all years together.
 
 Net load and renewable availability
 -----------------------------------
@@ -74,7 +76,8 @@ class Aggregation:
     original_time : pandas.DatetimeIndex
         The original time axis (length D·H).
     extreme_clusters : tuple of int
-        Clusters that hold one extreme day on their own (highest net load, lowest renewable availability).
+        Clusters that hold one extreme day on their own (highest net load, lowest renewable availability),
+        with any day identical to it.
     n_hours_per_period : int
         Hours per period H (24).
     """
@@ -271,10 +274,12 @@ def _ward_clusters(features: np.ndarray, n_clusters: int) -> np.ndarray:
 
 
 def _medoid(features: np.ndarray, members: np.ndarray) -> int:
-    """The member closest to the centre of its cluster (the earliest on ties)."""
+    """The member closest to the centre of its cluster (the earliest on ties, within rounding: a cluster of two
+    days has its centre half-way, and which day rounding favours must not depend on how many days repeat)."""
     centre = features[members].mean(axis=0)
     distance = ((features[members] - centre) ** 2).sum(axis=1)
-    return int(members[int(np.argmin(distance))])
+    closest = distance <= distance.min() * (1.0 + 1e-9) + 1e-12
+    return int(members[int(np.argmax(closest))])
 
 
 def typical_days(
@@ -337,11 +342,18 @@ def typical_days(
             "(highest net load, lowest renewable availability) and at least one typical day; ask for at "
             f"least {len(extreme) + 1}, or pass extremes=False."
         )
-    rest = np.array([d for d in range(n_total) if d not in extreme], dtype=int)
     labels = np.full(n_total, -1)
-    labels[rest] = _ward_clusters(features[rest], n_days - len(extreme))
     for j, day in enumerate(extreme):
         labels[day] = n_days - len(extreme) + j
+    # an extreme period also stands for every day identical to its day (the same weather year given twice
+    # then gives the same typical days as once, each standing for twice the days), unless that would leave
+    # fewer days than clusters to fill
+    twins = [np.flatnonzero((features == features[day]).all(axis=1) & (labels < 0)) for day in extreme]
+    if n_total - len(extreme) - sum(t.size for t in twins) >= n_days - len(extreme):
+        for j, days in enumerate(twins):
+            labels[days] = n_days - len(extreme) + j
+    rest = np.flatnonzero(labels < 0)
+    labels[rest] = _ward_clusters(features[rest], n_days - len(extreme))
     # number clusters in order of their first day: with one day per cluster, the calendar order
     first_day = {}
     for day, label in enumerate(labels):

@@ -302,7 +302,15 @@ Karabakh zone (docs/benchmarks.md); a full hourly year of that zone did not solv
 def run(
     zone: ZoneArg = None,
     out: OutOpt = Path("out/karabakh"),
-    weather_years: YearsOpt = None,
+    weather_years: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--weather-years",
+            min=1,
+            help="plan over N synthetic weather years at once: one set of capacities for every year, costs and "
+            "key figures per average year (a weather file is planned over all the years it holds)",
+        ),
+    ] = None,
     seed: SeedOpt = None,
     weather: SourceOpt = None,
     weather_file: WeatherFileOpt = None,
@@ -326,10 +334,12 @@ def run(
 
     Writes OUT/plan.nc, kpis.json, report.html, profiles.nc, weather.nc and zone.yaml. They are written to a
     temporary folder beside OUT that replaces OUT only when everything is written: an interrupted or failed
-    run leaves the previous results as they were.
+    run leaves the previous results as they were. Several weather years (--weather-years, or a weather file
+    that holds several) are planned as one horizon; plan.nc and kpis.json stay per average year.
     """
     import json
 
+    from greenzone.errors import WeatherError
     from greenzone.kpi import kpis
     from greenzone.optimize.solve import SolverOptions
     from greenzone.output import staged_directory, write_netcdf, write_text
@@ -338,8 +348,19 @@ def run(
 
     with _Progress() as progress, staged_directory(out) as folder:
         zone_path, z, w, p = _profiles(progress, zone, weather, weather_file, weather_years, seed)
+        if weather_years is not None and w.attrs.get("source") != "synthetic":
+            raise WeatherError(
+                f"--weather-years {weather_years} makes synthetic weather years, but the weather is "
+                f"'{w.attrs.get('source')}' ({w.attrs.get('title', '')}); leave --weather-years out: a weather "
+                "file is planned over all the years it holds."
+            )
         if hours is not None:
             p = p.isel(time=slice(0, hours))
+        if p.sizes["time"] > 8784:
+            console.print(
+                f"planning over {p.sizes['time'] / 8766:.3g} weather years ({p.sizes['time']:,} hours) as one "
+                "horizon; costs and key figures per average year"
+            )
         _write_profiles(folder, zone_path, w, p)
         aggregate = not hourly and hours is None
         resolution = f"{typical_days} typical days" if aggregate else f"{p.sizes['time']:,} hours"

@@ -44,6 +44,15 @@ also carry ``demand_original`` (time, node) [MW], the demand before aggregation,
 ``typical_days`` (N), ``typical_days_linking`` (1 or 0) and ``typical_days_dates`` (the representative days,
 comma-separated); ``time_resolution`` reads e.g. "16 typical days (Kotzur storage linking)".
 
+Several weather years: profiles over N years (``greenzone.profiles(zone, load_weather(zone, years=N))``, or
+a weather file that holds several years) are planned as one horizon: one set of capacities that serves every
+hour of every year, storage and reservoirs cyclic over the whole horizon (with typical days: the days of all
+years are clustered together and linked in calendar order through every year boundary). Every annual figure
+is per average year: operating sums are scaled by ``alpha`` = 8,760 / Σ weight (0.4993 for 2027–2028), so
+costs, the fuel budgets and the CO2 cap (which bind the average year, not each year) and the key figures are
+per 8,760 hours. Every hour weighs the same, so each year weighs by its hours (a leap year 8,784/8,760).
+``time_resolution`` then ends in "over N weather years".
+
 A plan is only ever built from an optimal solve: a time limit or numerical failure raises
 :class:`~greenzone.errors.SolverError`, an infeasible zone :class:`~greenzone.errors.InfeasibleError` with a
 diagnosis in the zone's terms.
@@ -201,7 +210,8 @@ def expand_plan(
         {
             "time_resolution": f"{n} typical days ("
             + ("Kotzur storage linking" if periods.linking else "without storage linking")
-            + ")",
+            + ")"
+            + _over_years(len(aggregation.original_time)),
             "typical_days": int(n),
             "typical_days_linking": int(periods.linking),
             "typical_days_dates": ",".join(f"{t:%Y-%m-%d}" for t in aggregation.cluster_days),
@@ -227,6 +237,17 @@ def expand_plan(
             "(benchmarks/typical_periods.py)"
         )
     return out
+
+
+HOURS_PER_AVERAGE_YEAR = 8766.0
+"""Mean calendar year (365.25 days) [h]: only to say how many weather years a horizon spans."""
+
+
+def _over_years(hours: float) -> str:
+    """The suffix ' over N weather years' for a horizon longer than a leap year [h], else an empty string."""
+    if hours <= 8784 + 1e-9:
+        return ""
+    return f" over {hours / HOURS_PER_AVERAGE_YEAR:.3g} weather years"
 
 
 def _split(labels: list[str]) -> tuple[list[str], list[str]]:
@@ -397,7 +418,8 @@ def plan_dataset(model: Model, solution: Solution, profiles: xr.Dataset) -> xr.D
             "num_constraints": int(lp.num_constraints),
             "weather_title": profiles.attrs.get("weather_title", ""),
             "synthetic": int(profiles.attrs.get("synthetic", 0)),
-            "time_resolution": "hourly" if np.all(d.weights == 1) else "weighted (typical periods)",
+            "time_resolution": ("hourly" if np.all(d.weights == 1) else "weighted (typical periods)")
+            + _over_years(float(d.weights.sum())),
             "time_convention": "hourly, timezone-naive UTC, label = start of interval",
         }
     )

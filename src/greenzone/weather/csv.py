@@ -464,7 +464,7 @@ def _parse_numbers(table: pd.DataFrame, columns: list[str], origin: str) -> pd.D
             what = "is empty" if raw.lower() in ("", "nan", "na", "null") else f"'{raw}' is not a number"
             raise WeatherError(
                 f"{origin}: {where}: column '{column}' {what} ({int(bad.sum())} bad value(s) in this column); "
-                "fill gaps before reading, greenzone does not interpolate."
+                "fill or interpolate the gaps before reading (greenzone does not interpolate)."
             )
         values[column] = number.to_numpy(float)
     return pd.DataFrame(values, index=table.index)
@@ -481,8 +481,10 @@ def _common_hours(table: pd.DataFrame, sites: list[str], origin: str) -> pd.Date
         if dup.any():
             line = rows["_line"].to_numpy()[dup][0]
             raise WeatherError(
-                f"{origin}: line {line}: {label} has {times[dup][0]:%Y-%m-%d %H:%M} UTC twice; remove the "
-                "duplicate row (near a daylight-saving change, write times with a UTC offset)."
+                f"{origin}: line {line}: {label} has {times[dup][0]:%Y-%m-%d %H:%M} UTC twice "
+                f"({int(dup.sum())} duplicated hour(s) at this {'site' if site != _DISCHARGE else 'file'}); "
+                "remove the duplicate rows, keeping one row per hour (near a daylight-saving change, write "
+                "times with a UTC offset)."
             )
         off_hour = times != times.floor("h")
         if off_hour.any():
@@ -497,18 +499,26 @@ def _common_hours(table: pd.DataFrame, sites: list[str], origin: str) -> pd.Date
         bad = np.flatnonzero(steps != hour)
         if bad.size:
             i = int(bad[0])
+            gap = int(steps[i] // hour) - 1
+            first, last = times[i] + pd.Timedelta(hours=1), times[i + 1] - pd.Timedelta(hours=1)
+            missing = f"{first:%Y-%m-%d %H:%M}" + (f" to {last:%Y-%m-%d %H:%M}" if gap > 1 else "")
+            total = int((steps[bad] // hour - 1).sum())
             raise WeatherError(
                 f"{origin}: {label}: {(steps[i] / hour):g} h from {times[i]:%Y-%m-%d %H:%M} to "
-                f"{times[i + 1]:%Y-%m-%d %H:%M} UTC; the data must be hourly without gaps. Fill the missing "
-                "hours first."
+                f"{times[i + 1]:%Y-%m-%d %H:%M} UTC: {gap} hour(s) missing, {missing} UTC ({total} missing "
+                f"hour(s) in all, in {bad.size} gap(s)); the data must be hourly without gaps: fill or "
+                "interpolate the missing hours (one row per hour and site) and read the file again."
             )
         if time is None:
             time = times
         elif not times.equals(time):
+            lacking = time.symmetric_difference(times)
+            which = site if lacking[0] in time else sites[0]
             raise WeatherError(
                 f"{origin}: site {site} covers {times[0]:%Y-%m-%d %H:%M} to {times[-1]:%Y-%m-%d %H:%M} UTC "
                 f"but site {sites[0]} covers {time[0]:%Y-%m-%d %H:%M} to {time[-1]:%Y-%m-%d %H:%M} UTC; every "
-                "site needs the same hours."
+                f"site needs the same hours (site {which} lacks {len(lacking)} hour(s), first "
+                f"{lacking[0]:%Y-%m-%d %H:%M} UTC): fill or interpolate them, or cut every site to the same hours."
             )
     assert time is not None
     return pd.DatetimeIndex(time, name="time")

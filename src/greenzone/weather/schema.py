@@ -176,7 +176,7 @@ def check_weather(weather: xr.Dataset, *, origin: str = "weather") -> None:
             where = weather[name].dims[1]
             raise WeatherError(
                 f"{origin}: '{name}' is missing at {time[t]:%Y-%m-%d %H:%M} UTC, {where} "
-                f"{weather[where].values[j]!s} ({int(nan.sum())} missing values in all); fill the gaps first."
+                f"{weather[where].values[j]!s} ({int(nan.sum())} missing values in all); fill or interpolate the gaps first."
             )
         lo, hi = _RANGES[name]
         if values.size and (values.min() < lo or values.max() > hi):
