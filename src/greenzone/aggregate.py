@@ -290,6 +290,7 @@ def typical_days(
     timezone: str | None = None,
     renewables: Sequence[str] | None = None,
     net_load_weights: xr.DataArray | Mapping[tuple[str, str], float] | np.ndarray | None = None,
+    keep_days: Sequence[int] = (),
 ) -> Aggregation:
     """Cluster the days of ``profiles`` into ``n_days`` typical days (see this module's docstring).
 
@@ -312,6 +313,9 @@ def typical_days(
     net_load_weights : xarray.DataArray (node, technology), mapping (node, technology) → MW, or array, optional
         Capacity W_g [MW] that weighs each variable renewable's capacity factor in net load; default equal
         weights that cover the mean demand.
+    keep_days : sequence of int, optional
+        Days (index from the first day) kept as periods of their own, like the extreme days, e.g. the stress
+        days of reliability-constrained planning (:mod:`greenzone.reliability`); they count among ``n_days``.
 
     Returns
     -------
@@ -336,10 +340,17 @@ def typical_days(
         )
     features = _features(profiles, n_total)
     extreme = _extreme_days(profiles, n_total, net_load_weights, renewables) if extremes else []
+    for day in keep_days:
+        if isinstance(day, bool) or not isinstance(day, (int, np.integer)) or not 0 <= day < n_total:
+            raise AggregationError(
+                f"typical days: keep_days holds {day!r}, not a day of the profiles (0 … {n_total - 1})"
+            )
+        if int(day) not in extreme:
+            extreme.append(int(day))
     if n_days < len(extreme) + 1:
         raise AggregationError(
             f"typical days: {n_days} typical day(s) cannot hold the {len(extreme)} extreme period(s) "
-            "(highest net load, lowest renewable availability) and at least one typical day; ask for at "
+            "(highest net load, lowest renewable availability, days kept) and at least one typical day; ask for at "
             f"least {len(extreme) + 1}, or pass extremes=False."
         )
     labels = np.full(n_total, -1)

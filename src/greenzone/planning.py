@@ -61,7 +61,7 @@ diagnosis in the zone's terms.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,6 +96,7 @@ def plan(
     extra_constraints: Callable[[Model], None] | None = None,
     diagnose: bool = True,
     on_solve: Callable[[Model], None] | None = None,
+    stress_days: Sequence[int] = (),
 ) -> xr.Dataset:
     """Least-cost capacity expansion and hourly dispatch of ``zone`` on ``profiles``.
 
@@ -116,10 +117,15 @@ def plan(
         constraint blocks of one's own.
     diagnose : on infeasibility, run the diagnosis that names the cause (costs one more solve).
     on_solve : called with the built model just before HiGHS starts (e.g. to show progress).
+    stress_days : days of ``profiles`` (index from the first day, 24 hours each) whose load must be served in
+        full (no unserved load in their hours); with ``typical_days`` each is kept as a period of its own
+        (:mod:`greenzone.reliability` puts the worst days of other weather years there).
     """
     options = options or SolverOptions(method=method, time_limit_s=time_limit, threads=threads)
+    stress_days = [int(day) for day in stress_days]
     if typical_days is None:
-        model = build_model(zone, profiles, year=year, weights=weights, extra_constraints=extra_constraints)
+        hooks = _serve_in_full(_day_hours(stress_days, profiles.sizes["time"]), extra_constraints)
+        model = build_model(zone, profiles, year=year, weights=weights, extra_constraints=hooks)
         numerics = _check_numerics(model)
         if on_solve is not None:
             on_solve(model)
@@ -133,11 +139,11 @@ def plan(
             "pass weights or typical_days, not both: typical days take their weights from the clustering"
         )
     renewables = [t for t in zone.generator_ids if zone.technologies[t].kind in VARIABLE_KINDS]
-    aggregation = cluster_days(profiles, typical_days, renewables=renewables)
+    aggregation = cluster_days(profiles, typical_days, renewables=renewables, keep_days=stress_days)
     periods = Periods(n_hours=aggregation.n_hours_per_period, order=aggregation.day_cluster, linking=linking)
-    model = build_model(
-        zone, aggregation.profiles, year=year, periods=periods, extra_constraints=extra_constraints
-    )
+    stress_periods = sorted({int(aggregation.day_cluster[day]) for day in stress_days})
+    hooks = _serve_in_full(_day_hours(stress_periods, aggregation.profiles.sizes["time"]), extra_constraints)
+    model = build_model(zone, aggregation.profiles, year=year, periods=periods, extra_constraints=hooks)
     numerics = _check_numerics(model)
     if on_solve is not None:
         on_solve(model)
@@ -148,6 +154,30 @@ def plan(
     )
     result.attrs["numerics_warnings"] = " | ".join(numerics.warnings)
     return result
+
+
+def _day_hours(days: Sequence[int], n_hours: int) -> np.ndarray:
+    """Model hours of the given days (24 hours each from the first hour)."""
+    hours = (np.asarray(days, dtype=int)[:, None] * 24 + np.arange(24)[None, :]).ravel()
+    if hours.size and (hours.min() < 0 or hours.max() >= n_hours):
+        raise ValueError(f"stress_days: every day must lie within the profiles' {n_hours // 24} days")
+    return hours
+
+
+def _serve_in_full(hours: np.ndarray, extra_constraints: Callable[[Model], None] | None):
+    """An ``extra_constraints`` hook that forbids unserved load in ``hours``, then calls the user's hook."""
+    if hours.size == 0:
+        return extra_constraints
+
+    def hook(model: Model) -> None:
+        d = model.data
+        upper = np.array(d.demand if d.zone.policy.allow_unserved else np.zeros_like(d.demand), dtype=float)
+        upper[:, hours] = 0.0
+        model.lp.update_bounds("unserved", upper=upper)
+        if extra_constraints is not None:
+            extra_constraints(model)
+
+    return hook
 
 
 def _check_numerics(model):

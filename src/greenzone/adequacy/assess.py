@@ -327,7 +327,7 @@ def _year_result(task, prof, op, caps, availability, run_time_s) -> YearResult:
         time=time,
     )
     result.events = _events(zone, task, prof, op, caps, availability, outage, unserved, shortfall, lol)
-    result.stress_days = _stress_days(zone, task, prof, shortfall)
+    result.stress_days = _stress_days(zone, task, prof, shortfall, availability)
     return result
 
 
@@ -431,8 +431,11 @@ def _causes(zone, prof, op, caps, outage, start: int, stop: int) -> list[str]:
     return causes
 
 
-def _stress_days(zone: Zone, task, prof: xr.Dataset, shortfall: np.ndarray) -> list[xr.Dataset]:
-    """The year's days (UTC) with the most unserved energy, as 24-hour Profiles slices."""
+def _stress_days(
+    zone: Zone, task, prof: xr.Dataset, shortfall: np.ndarray, availability: xr.Dataset | None
+) -> list[xr.Dataset]:
+    """The year's days (UTC) with the most unserved energy, as 24-hour Profiles slices; with outages, each
+    generator's capacity factor is scaled by the share of its units in service."""
     n_days = len(shortfall) // 24
     if n_days == 0:
         return []
@@ -440,7 +443,11 @@ def _stress_days(zone: Zone, task, prof: xr.Dataset, shortfall: np.ndarray) -> l
     order = [int(d) for d in np.argsort(-daily, kind="stable")[:STRESS_DAYS_PER_YEAR] if daily[d] > 0]
     days = []
     for d in order:
-        part = prof.isel(time=slice(24 * d, 24 * d + 24)).load()
+        part = prof.isel(time=slice(24 * d, 24 * d + 24)).copy(deep=True).load()
+        if availability is not None:
+            share = availability["generator_availability"].isel(time=slice(24 * d, 24 * d + 24))
+            cf = part["capacity_factor"]
+            part["capacity_factor"] = cf * share.transpose(*cf.dims).values
         part.attrs = {
             **prof.attrs,
             "weather_year": task.year.label,
