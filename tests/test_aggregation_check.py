@@ -53,3 +53,23 @@ def test_check_needs_the_plan_on_the_profiles_hours(case):
     with pytest.raises(ValueError, match="on the profiles' hours"):
         check_aggregation(zone, hourly.isel(time=slice(0, 48)), profiles)
     assert np.isfinite(hourly.attrs["objective_usd_per_year"])
+
+
+def test_run_check_writes_the_error_to_kpis_and_report(tmp_path):
+    import json
+
+    from test_report import greenzone, write_two_node_zone
+
+    zone_path = write_two_node_zone(tmp_path / "zone")
+    out = tmp_path / "out"
+    done = greenzone("--quiet", "run", str(zone_path), "--typical-days", "8", "--check", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    figures = json.loads((out / "kpis.json").read_text())
+    for key in (
+        "aggregation_cost_error",
+        "aggregation_unserved_mwh",
+        "aggregation_curtailment_difference_mwh",
+    ):
+        assert np.isfinite(figures[key]), key
+    assert figures["aggregation_cost_error"] != 0.0  # eight days for a year: some error, measured
+    assert "hourly check of this plan" in (out / "report.html").read_text(encoding="utf-8")

@@ -329,6 +329,36 @@ def run(
     hourly: Annotated[
         bool, typer.Option("--hourly", help="plan every hour instead of typical days (slow for a full year)")
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="dispatch the typical-day plan's fleet over every hour and report the aggregation's error "
+            "(kpis.json aggregation_*, shown in the report)",
+        ),
+    ] = False,
+    lole_max: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            "--lole-max",
+            min=0,
+            help="reliability-constrained planning: plan, assess adequacy over --adequacy-years weather years, "
+            "add the worst stress days, re-plan until LOLE <= this [h/yr]",
+        ),
+    ] = None,
+    reliability: Annotated[
+        bool,
+        typer.Option("--reliability", help="as --lole-max with the zone's policy.lole_target_h_per_year"),
+    ] = False,
+    adequacy_years: Annotated[
+        int, typer.Option("--adequacy-years", min=1, help="weather years of the reliability loop's adequacy")
+    ] = 10,
+    outages: Annotated[
+        bool, typer.Option("--outages", help="random forced outages in the reliability loop's adequacy")
+    ] = False,
+    max_iterations: Annotated[
+        int, typer.Option("--max-iterations", min=1, help="most plans the reliability loop makes")
+    ] = 5,
 ) -> None:
     """Run a zone: weather → profiles → least-cost plan → report.
 
@@ -336,6 +366,9 @@ def run(
     temporary folder beside OUT that replaces OUT only when everything is written: an interrupted or failed
     run leaves the previous results as they were. Several weather years (--weather-years, or a weather file
     that holds several) are planned as one horizon; plan.nc and kpis.json stay per average year.
+
+    With --lole-max (or --reliability) the plan is made reliability-constrained: each iteration is logged,
+    OUT/adequacy.json holds the last plan's adequacy and kpis.json the iterations.
     """
     import json
 
@@ -366,15 +399,47 @@ def run(
         resolution = f"{typical_days} typical days" if aggregate else f"{p.sizes['time']:,} hours"
         progress.stage("build", f"building the linear program ({resolution})")
         options = SolverOptions(method=method, time_limit_s=time_limit, log_to_console=_Settings.verbose)
-        result = plan(
-            z,
-            p,
-            typical_days=typical_days if aggregate else None,
-            options=options,
-            on_solve=lambda _model: progress.stage("solve", f"HiGHS {method}"),
-        )
-        progress.stage("report", "key figures and report.html")
+        reliable = None
+        if lole_max is not None or reliability:
+            reliable = _reliable_plan(
+                progress,
+                z,
+                p,
+                aggregate and typical_days,
+                options,
+                lole_max,
+                adequacy_years,
+                outages,
+                max_iterations,
+                seed,
+            )
+            result = reliable.plan
+        else:
+            result = plan(
+                z,
+                p,
+                typical_days=typical_days if aggregate else None,
+                options=options,
+                on_solve=lambda _model: progress.stage("solve", f"HiGHS {method}"),
+            )
         figures = kpis(result, z)
+        if check:
+            figures.update(_check(progress, z, result, p, aggregate))
+        if reliable is not None:
+            from greenzone.adequacy import write_adequacy
+
+            figures.update(
+                {
+                    "reliability_target_h_per_year": (
+                        z.policy.lole_target_h_per_year if lole_max is None else lole_max
+                    ),
+                    "reliability_met": reliable.met,
+                    "reliability_stopped": reliable.stopped,
+                    "reliability_iterations": reliable.iterations,
+                }
+            )
+            write_adequacy(reliable.adequacy, folder)
+        progress.stage("report", "key figures and report.html")
         write_netcdf(result, folder / "plan.nc")
         write_text(json.dumps(figures, indent=2) + "\n", folder / "kpis.json")
         write_report(folder, zone=z)
@@ -382,6 +447,64 @@ def run(
     log.info("wrote %s", out.resolve())
     console.print(f"wrote {out.resolve()}")
     console.print(f"report: [bold]{out.resolve() / 'report.html'}[/bold]")
+
+
+def _check(progress: _Progress, z, result, p, aggregate: bool) -> dict:
+    """The hourly check of a typical-day plan (``run --check``)."""
+    from greenzone.aggregation_check import check_aggregation
+
+    if not aggregate:
+        console.print("--check: the plan is hourly already, so it is its own hourly check")
+        return {}
+    progress.stage("check", "dispatching the plan's fleet over every hour")
+    figures, _ = check_aggregation(z, result, p)
+    console.print(
+        f"hourly check: cost {figures['aggregation_cost_error']:+.3%} against the typical-day result, "
+        f"{figures['aggregation_unserved_mwh']:,.1f} MWh/yr unserved"
+    )
+    return figures
+
+
+def _reliable_plan(progress, z, p, typical_days, options, lole_max, years, outages, max_iterations, seed):
+    """Reliability-constrained planning (``run --lole-max``), each iteration shown."""
+    from greenzone.adequacy import synthetic_years
+    from greenzone.reliability import plan_reliable
+
+    target = z.policy.lole_target_h_per_year if lole_max is None else lole_max
+    if target is None:
+        raise typer.BadParameter(
+            "--reliability needs policy.lole_target_h_per_year in the zone, or --lole-max"
+        )
+    progress.stage(
+        "reliability", f"plan and adequacy over {years} weather years until LOLE <= {target:g} h/yr"
+    )
+
+    def shown(record: dict) -> None:
+        line = (
+            f"iteration {record['iteration']}: LOLE {record['lole_h_per_year']:.2f} h/yr, EUE "
+            f"{record['eue_mwh_per_year']:,.1f} MWh/yr, cost {record['cost_usd_per_year'] / 1e6:,.3f} MUSD/yr, "
+            f"{len(record['stress_days'])} stress days"
+        )
+        log.info("reliability %s", line)
+        console.print(line)
+
+    result = plan_reliable(
+        z,
+        p,
+        synthetic_years(z, years, seed=seed),
+        lole_max=target,
+        outages=outages,
+        typical_days=typical_days or None,
+        max_iterations=max_iterations,
+        on_iteration=shown,
+        options=options,
+    )
+    console.print(
+        ("[green]" if result.met else "[yellow]")
+        + f"reliability: {result.stopped}"
+        + ("[/green]" if result.met else "[/yellow]")
+    )
+    return result
 
 
 @app.command()
