@@ -46,9 +46,11 @@ HARNESS = r"""
   function visible(gd) {
     return gd._fullData.filter(function (t) { return t.visible === true; }).map(function (t) { return t.index; });
   }
-  function drawn(gd) {  // marks of the traces: paths with a shape, texts with content
-    var marks = gd.querySelectorAll('.cartesianlayer g.trace path, .cartesianlayer g.trace text');
+  function drawn(gd) {  // marks of the traces: paths with a shape, texts with content, heatmap images
+    var marks = gd.querySelectorAll(
+      '.cartesianlayer g.trace path, .cartesianlayer g.trace text, .cartesianlayer g.hm image');
     return Array.prototype.filter.call(marks, function (m) {
+      if (m.tagName === 'image') { return (m.getAttribute('href') || m.getAttribute('xlink:href') || '').length > 0; }
       return m.tagName === 'text' ? m.textContent.length > 0 : (m.getAttribute('d') || '').length > 4;
     }).length;
   }
@@ -144,7 +146,27 @@ def _run_chromium(
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
-    return make_two_season_run(tmp_path_factory.mktemp("browser_run")) / "report.html"
+    """The two-season run's report with an Adequacy section: the plan's fleet over two weeks of heavier
+    demand, so that load goes unserved and every adequacy chart has something to draw."""
+    import xarray as xr
+
+    from greenzone.adequacy import assess, profile_years, write_adequacy
+    from greenzone.report import write_report
+    from greenzone.resources import profiles
+    from greenzone.weather import load_weather
+    from greenzone.zone import load_zone
+
+    folder = make_two_season_run(tmp_path_factory.mktemp("browser_run"))
+    zone = load_zone(folder / "zone.yaml")
+    with xr.open_dataset(folder / "plan.nc") as ds:
+        planned = ds.load()
+    weeks = profiles(zone, load_weather(zone)).isel(time=slice(0, 14 * 24))
+    heavy = weeks.copy(deep=True)
+    heavy["demand"] = heavy["demand"] * 3.0
+    result = assess(zone, planned, profile_years([weeks, heavy], first_label=2027), workers=1)
+    assert result.summary["lole_h_per_year"] > 0
+    write_adequacy(result, folder)
+    return write_report(folder, zone=zone)
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +195,8 @@ def test_every_figure_drew_its_data(result):
         "fig-dispatch",
         "fig-duration",
         "fig-cost",
+        "fig-adequacy-years",
+        "fig-adequacy-when",
     }
     assert set(result["figures"]) == expected
     for name, figure in result["figures"].items():

@@ -348,7 +348,7 @@ def _events(zone, task, prof, op, caps, availability, outage, unserved, shortfal
     out = []
     for start, stop in runs[:WORST_EVENTS]:
         sl = slice(start, stop)
-        short_nodes = [nodes[j] for j in np.flatnonzero(unserved[sl].max(axis=0) > LOL_TOLERANCE_MW)]
+        short_nodes = [str(nodes[j]) for j in np.flatnonzero(unserved[sl].max(axis=0) > LOL_TOLERANCE_MW)]
         out.append(
             {
                 "weather_year": task.year.label,

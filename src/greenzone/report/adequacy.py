@@ -22,7 +22,7 @@ from greenzone.report.common import layout
 
 ADEQUACY_CAPTION = (
     "Would the lights stay on? The plants, storage and lines of the plan are dispatched, with their sizes "
-    "fixed, over many weather years that the plan did not see (the first is the plan's own), each hour "
+    "fixed, over many weather years (with synthetic weather the first is the plan's own, the others unseen), each hour "
     "served as cheaply as possible with load cut only when nothing else can serve it. LOLE is the expected "
     "number of hours per year with some load unserved, EUE the expected energy unserved per year, LOLP the "
     "share of all hours with a shortfall."
@@ -67,12 +67,13 @@ def years_figure(figures: dict[str, Any]) -> go.Figure:
     )
     target = figures.get("lole_target_h_per_year")
     if target is not None:
-        fig.add_scatter(
-            x=years,
-            y=[target] * len(years),
-            mode="lines",
-            name=f"target {target:g} h/yr",
+        fig.add_hline(
+            y=target,
             line=dict(color="black", dash="dash"),
+            annotation_text=f"target {target:g} h/yr",
+            annotation_position="top left",
+            row=1,
+            col=1,
         )
     fig.update_yaxes(title_text="loss of load [h]", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="unserved [MWh]", rangemode="tozero", row=2, col=1)
