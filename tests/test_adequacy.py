@@ -206,3 +206,22 @@ def test_adequacy_refuses_a_plan_of_another_zone(cli_run, tmp_path):  # noqa: F8
     assert "was made for another zone" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "a").exists()
     shutil.rmtree(tmp_path / "other")
+
+
+def test_rolling_windows_match_one_lp_for_the_year(tmp_path):
+    """On the plan's own weather, 48-hour windows guided by the plan's levels cost what one LP over all the
+    hours costs (``horizon`` = ``step`` = the year)."""
+    from greenzone.planning import plan
+    from plan_helpers import two_node_profiles, two_node_zone
+
+    zone, _ = two_node_zone(
+        tmp_path, technologies={"battery": {"capex_usd_per_kw": 30, "capex_usd_per_kwh": 15}}
+    )
+    prof = two_node_profiles(zone, 24 * 10)
+    planned = plan(zone, prof)
+    years = profile_years([prof])
+    rolling = assess(zone, planned, years, workers=1)
+    whole = assess(zone, planned, years, workers=1, horizon=240, step=240)
+    a, b = rolling.years[0].operating_cost_usd, whole.years[0].operating_cost_usd
+    assert a == pytest.approx(b, rel=1e-6)
+    assert float(planned["storage_energy"].sum()) > 0  # storage takes part, so the windows matter
