@@ -273,3 +273,29 @@ def test_hours_are_labelled_in_results():
     lp = dispatch_lp()
     solution = require_optimal(solve(lp))
     assert lp.describe_row(int(np.argmax(solution.y)))[1]["time"] in TIME
+
+
+@pytest.mark.parametrize("failures", [1, 2])
+def test_persistent_solver_retries_a_solve_without_verdict(monkeypatch, failures):
+    """A warm start that ends with HiGHS's "unknown" status is solved again from scratch, then with ipm."""
+    import dataclasses
+
+    import greenzone.optimize.solve as solve_module
+
+    lp = storage_lp(hours=96)
+    solver = PersistentSolver(lp, SolverOptions(method="dual_simplex"))
+    expected = require_optimal(solver.solve()).objective
+    real_run = solve_module._run
+    methods = []
+
+    def flaky(highs, lp_, options):
+        methods.append(options.method)
+        result = real_run(highs, lp_, options)
+        if len(methods) <= failures:
+            return dataclasses.replace(result, status=Status.OTHER)
+        return result
+
+    monkeypatch.setattr(solve_module, "_run", flaky)
+    again = require_optimal(solver.solve())
+    assert again.objective == pytest.approx(expected, rel=1e-9)
+    assert methods == ["dual_simplex", "dual_simplex", "ipm"][: failures + 1]

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import difflib
 import enum
+import logging
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, get_args
 
 import highspy
@@ -35,6 +36,8 @@ import numpy as np
 
 from greenzone.errors import InfeasibleError, SolverError
 from greenzone.optimize.lp import LinearProgram
+
+log = logging.getLogger("greenzone.solve")
 
 __all__ = [
     "METHODS",
@@ -78,6 +81,9 @@ _STATUS = {
     _MS.kPostsolveError: Status.NUMERICAL_ERROR,
     _MS.kPresolveError: Status.NUMERICAL_ERROR,
 }
+
+_RETRY = frozenset({Status.OTHER, Status.NUMERICAL_ERROR})
+"""Outcomes of a warm-started solve worth a second attempt (see :meth:`PersistentSolver.solve`)."""
 
 Method = Literal["simplex", "dual_simplex", "primal_simplex", "ipm", "ipm_no_crossover", "pdlp", "choose"]
 METHODS: tuple[str, ...] = get_args(Method)
@@ -484,9 +490,28 @@ class PersistentSolver:
         self.lp.update_costs(block, cost)
 
     def solve(self) -> Solution:
-        """Push pending changes into HiGHS and solve, warm-starting from the last basis."""
+        """Push pending changes into HiGHS and solve, warm-starting from the last basis.
+
+        A warm start that ends without a verdict (HiGHS's "unknown" status or a numerical error, which a
+        stale basis can cause after large bound changes) is retried once from scratch and then, for simplex
+        methods, once with the interior-point method; an infeasible, unbounded or time-limited solve is
+        returned as it is."""
         self._sync()
-        return _run(self._highs, self.lp, self.options)
+        solution = _run(self._highs, self.lp, self.options)
+        if solution.status in _RETRY:
+            log.info("warm-started solve ended %s; solving again from scratch", solution.status.value)
+            self._highs.clearSolver()
+            solution = _run(self._highs, self.lp, self.options)
+        if solution.status in _RETRY and self.options.method not in ("ipm", "ipm_no_crossover"):
+            log.info(
+                "the solve from scratch ended %s; trying the interior-point method", solution.status.value
+            )
+            _apply_options(self._highs, replace(self.options, method="ipm"))
+            try:
+                solution = _run(self._highs, self.lp, replace(self.options, method="ipm"))
+            finally:
+                _apply_options(self._highs, self.options)
+        return solution
 
     def _sync(self) -> None:
         lp = self.lp
