@@ -148,13 +148,23 @@ def test_a_synthetic_year_made_alone_is_that_year_of_a_longer_run(tmp_path):
 
 def test_given_weather_years_must_be_whole(tmp_path):
     zone = load_zone(write_two_node_zone(tmp_path / "z"))
-    weather = load_weather(zone, years=2)
-    assert [y.label for y in given_years(weather, origin="w.csv")] == [zone.year, zone.year + 1]
+    weather = load_weather(zone, years=2)  # UTC calendar years 2027-2028
+    utc = given_years(weather, origin="w.csv")
+    assert [y.label for y in utc] == [zone.year, zone.year + 1]
+    assert [y.weather.sizes["time"] for y in utc] == [8760, 8784]
+    # cut at local midnight (Asia/Baku, UTC+4) the same hours give 2027 short by its first 4 local hours,
+    # 2028 whole, and a 4-hour remnant of 2029 that is dropped
+    years = given_years(weather, origin="w.csv", timezone=zone.timezone)
+    assert [y.label for y in years] == [zone.year, zone.year + 1]
+    assert [y.weather.sizes["time"] for y in years] == [8756, 8784]
     with pytest.raises(WeatherError, match="3 weather years asked for, but the weather has 2"):
-        given_years(weather, origin="w.csv", count=3)
-    holey = weather.drop_isel(time=np.arange(8760 + 100, 8760 + 110))
-    with pytest.raises(WeatherError, match=rf"w.csv: weather year {zone.year + 1} is not whole: 10 of"):
-        given_years(holey, origin="w.csv")
+        given_years(weather, origin="w.csv", timezone=zone.timezone, count=3)
+    half = weather.isel(time=slice(0, 8760 + 2000))
+    with pytest.raises(
+        WeatherError,
+        match=rf"w.csv: weather year {zone.year + 1} is not whole: 6,780 of 8,784 hours are missing \(first 2028-03-24 12:00 local",
+    ):
+        given_years(half, origin="w.csv", timezone=zone.timezone)
 
 
 def test_plan_trajectory_moves_by_hour_of_year():
@@ -225,3 +235,46 @@ def test_rolling_windows_match_one_lp_for_the_year(tmp_path):
     a, b = rolling.years[0].operating_cost_usd, whole.years[0].operating_cost_usd
     assert a == pytest.approx(b, rel=1e-6)
     assert float(planned["storage_energy"].sum()) > 0  # storage takes part, so the windows matter
+
+
+def _weather_csv(weather, path, drop_hours=()):
+    """A long-format weather CSV (greenzone.weather.csv) of ``weather``, without the UTC hours in ``drop_hours``."""
+    frame = weather[["ghi", "dni", "dhi", "temp_air", "pressure", "wind_speed"]].to_dataframe().reset_index()
+    frame = frame[~frame["time"].isin(pd.DatetimeIndex(drop_hours))]
+    frame["time"] = frame["time"].dt.strftime("%Y-%m-%dT%H:%M+00:00")  # UTC, said so
+    text = f"# wind_height_m: {weather.attrs['wind_height_m']}\n" + frame.to_csv(index=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_adequacy_over_the_years_of_a_weather_file_and_one_with_gaps(cli_run, tmp_path):  # noqa: F811
+    zone = load_zone(cli_run / "zone.yaml")
+    weather = load_weather(zone)
+    good = _weather_csv(weather, tmp_path / "w.csv")
+    out = tmp_path / "a"
+    done = greenzone(
+        "--quiet",
+        "adequacy",
+        str(cli_run),
+        "--weather",
+        "csv",
+        "--weather-file",
+        str(good),
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads((out / "adequacy.json").read_text())
+    assert figures["weather_year_labels"] == [zone.year] and figures["synthetic_weather"] is False
+    assert figures["per_year"][0]["hours"] == 8756  # a UTC year cut at local midnight
+    gappy = _weather_csv(
+        weather, tmp_path / "gappy.csv", drop_hours=pd.date_range("2027-03-02 05:00", periods=3, freq="h")
+    )
+    done = greenzone(
+        "adequacy", str(cli_run), "--weather", "csv", "--weather-file", str(gappy), "--out", str(out)
+    )
+    assert done.returncode == 2
+    assert "gappy.csv" in done.stderr and "2027-03-02 05:00" in done.stderr and "Traceback" not in done.stderr
+    assert (out / "adequacy.json").is_file()  # the earlier results are left as they were

@@ -755,8 +755,14 @@ def adequacy(
     plan_dir: PlanDirArg,
     out: OutOpt = Path("out/adequacy"),
     weather_years: Annotated[
-        int, typer.Option("--weather-years", min=1, help="weather years to dispatch the plan over")
-    ] = 30,
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--weather-years",
+            min=1,
+            help="weather years to dispatch the plan over (default 30 synthetic years, or every year of "
+            "--weather-file)",
+        ),
+    ] = None,
     outages: Annotated[
         bool, typer.Option("--outages", help="draw random forced outages of units, links and grid circuits")
     ] = False,
@@ -808,14 +814,19 @@ def adequacy(
         )
         source = weather or z.weather.source
         if source == "synthetic" and weather_file is None:
-            years = synthetic_years(z, weather_years, seed=seed)
-            label = f"{weather_years} synthetic weather years (seed {years[0].seed})"
+            years = synthetic_years(z, weather_years or 30, seed=seed)
+            label = f"{len(years)} synthetic weather years (seed {years[0].seed})"
         else:
             from greenzone.weather import load_weather
 
             progress.stage("weather", f"reading the {source} weather")
             w = load_weather(z, source=source, path=weather_file)
-            years = given_years(w, origin=str(weather_file or z.weather.path or source), count=weather_years)
+            years = given_years(
+                w,
+                origin=str(weather_file or z.weather.path or source),
+                timezone=z.timezone,
+                count=weather_years,
+            )
             label = f"{len(years)} weather years from {weather_file or source}"
         progress.stage("dispatch", f"{label}{', with outages' if outages else ''}")
 

@@ -50,29 +50,46 @@ def synthetic_years(zone: Zone, count: int, *, seed: int | None = None, start_ye
     return [WeatherYear(index=k, label=first + k, seed=seed) for k in range(count)]
 
 
-def given_years(weather: xr.Dataset, *, origin: str, count: int | None = None) -> list[WeatherYear]:
-    """The whole calendar years (UTC) of a Weather; ``count`` keeps the first ones. A year with missing hours
-    is an error naming it."""
+EDGE_HOURS = 14
+"""Hours a year may lack at the start or end of given weather [h]: the largest UTC offset, so that a file of
+whole UTC years cut at local midnight (or the reverse) still gives whole years."""
+
+
+def given_years(
+    weather: xr.Dataset, *, origin: str, timezone: str = "UTC", count: int | None = None
+) -> list[WeatherYear]:
+    """The calendar years (in ``timezone``, local time) of a Weather; ``count`` keeps the first ones.
+
+    A year that lacks at most :data:`EDGE_HOURS` hours at the start or end of the weather (a UTC offset) is
+    kept with the hours it has; a remnant of at most that many hours is dropped; any other year with hours
+    missing is an error naming it.
+    """
     time = pd.DatetimeIndex(weather.indexes["time"])
-    years = sorted(set(time.year))
+    local = time.tz_localize("UTC").tz_convert(timezone).tz_localize(None)
+    labels = np.asarray(local.year)
     out = []
-    for k, year in enumerate(years):
+    for year in sorted(set(labels.tolist())):
+        index = np.flatnonzero(labels == year)
         expected = pd.date_range(f"{year}-01-01", f"{year}-12-31 23:00", freq="h")
-        part = weather.sel(time=slice(expected[0], expected[-1]))
-        have = pd.DatetimeIndex(part.indexes["time"])
-        if len(have) != len(expected):
-            missing = expected.difference(have)
-            raise WeatherError(
-                f"{origin}: weather year {year} is not whole: {len(missing):,} of {len(expected):,} hours are "
-                f"missing (first {missing[0]:%Y-%m-%d %H:%M} UTC); adequacy needs whole calendar years: "
-                "give full years, or fill the gaps"
-            )
-        out.append(WeatherYear(index=k, label=int(year), weather=part))
+        if index.size >= len(expected) - EDGE_HOURS:
+            out.append(WeatherYear(index=len(out), label=int(year), weather=weather.isel(time=index)))
+            continue
+        edge = year in (labels[0], labels[-1])
+        if edge and index.size <= EDGE_HOURS:
+            continue
+        missing = expected.difference(local[index])
+        raise WeatherError(
+            f"{origin}: weather year {year} is not whole: {len(missing):,} of {len(expected):,} hours are "
+            f"missing (first {missing[0]:%Y-%m-%d %H:%M} local time, {timezone}); adequacy needs whole "
+            "calendar years: give full years, or leave this one out"
+        )
+    if not out:
+        raise WeatherError(f"{origin}: the weather holds no whole calendar year; adequacy needs whole years")
     if count is not None:
         if count > len(out):
             raise WeatherError(
                 f"{origin}: {count} weather years asked for, but the weather has {len(out)} "
-                f"({years[0]}-{years[-1]}); ask for fewer or give more years"
+                f"({out[0].label}-{out[-1].label}); ask for fewer or give more years"
             )
         out = out[:count]
     return out
