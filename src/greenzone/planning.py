@@ -263,8 +263,8 @@ def expand_plan(
         )
     else:
         out.attrs["typical_days_measured_cost_error"] = (
-            "not measured for this zone and weather: compare with a plan on more typical days "
-            "(benchmarks/typical_periods.py)"
+            "not measured for this zone and weather: run with --check (the plan's fleet dispatched over "
+            "every hour), or compare with a plan on more typical days (benchmarks/typical_periods.py)"
         )
     return out
 
