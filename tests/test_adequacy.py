@@ -278,3 +278,11 @@ def test_adequacy_over_the_years_of_a_weather_file_and_one_with_gaps(cli_run, tm
     assert done.returncode == 2
     assert "gappy.csv" in done.stderr and "2027-03-02 05:00" in done.stderr and "Traceback" not in done.stderr
     assert (out / "adequacy.json").is_file()  # the earlier results are left as they were
+
+
+def test_adequacy_will_not_overwrite_the_run_it_reads(cli_run):  # noqa: F811
+    before = sorted(p.name for p in cli_run.iterdir())
+    done = greenzone("adequacy", str(cli_run), "--out", str(cli_run))
+    assert done.returncode == 2 and "would replace the run folder" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in cli_run.iterdir()) == before

@@ -565,6 +565,16 @@ def export_pypsa(
         )
 
 
+def _separate_output(plan_dir: Path, out: Path) -> None:
+    """The output folder replaces its whole contents: it must not be, or hold, the run folder read."""
+    plan, target = plan_dir.resolve(), out.resolve()
+    if plan == target or target in plan.parents:
+        raise typer.BadParameter(
+            f"--out {out} would replace the run folder {plan_dir} it reads; write to another folder "
+            f"(e.g. {plan_dir.parent / (plan_dir.name + '-' + 'results')})"
+        )
+
+
 def _read_run(plan_dir: Path):
     """Zone, profiles and plan of a folder written by 'greenzone run' (exit 2 with the file when missing)."""
     import xarray as xr
@@ -637,6 +647,7 @@ def operate(
 
     if step > horizon:
         raise typer.BadParameter(f"--step ({step}) must not exceed --horizon ({horizon})")
+    _separate_output(plan_dir, out)
     with _Progress() as progress, staged_directory(out) as folder:
         progress.stage("read", f"reading {plan_dir}")
         z, p, planned = _read_run(plan_dir)
@@ -802,6 +813,7 @@ def adequacy(
 
     if step > horizon:
         raise typer.BadParameter(f"--step ({step}) must not exceed --horizon ({horizon})")
+    _separate_output(plan_dir, out)
     with _Progress() as progress, staged_directory(out) as folder:
         progress.stage("read", f"reading {plan_dir}")
         z, _, planned = _read_run(plan_dir)
