@@ -138,3 +138,32 @@ def two_node_profiles(zone, hours: int = 96) -> xr.Dataset:
         inflow={("b", "hydro_reservoir"): 8.0},
         min_release={("b", "hydro_reservoir"): 1.0},
     )
+
+
+def seasonal_hydrogen_zone(tmp_path):
+    """One node with solar and hydrogen only, no grid, unserved load forbidden: the seasonal-storage case."""
+    zone, _ = write_small_zone(
+        tmp_path,
+        {
+            "nodes": [
+                {
+                    "id": "a",
+                    "lat": 39.4,
+                    "lon": 47.0,
+                    "demand": {"annual_mwh": 8760},
+                    "technologies": {"solar_fixed": {}, "hydrogen": {}},
+                }
+            ],
+            "technologies": {
+                "solar_fixed": {
+                    "capex_usd_per_kw": 1500,
+                    "lifetime_years": 25,
+                    "fixed_om_usd_per_kw_year": 0,
+                },
+                "hydrogen": {"capex_usd_per_kwh": 2, "standing_loss_per_h": 0.0001},
+            },
+            "policy": {"allow_unserved": False},
+        },
+        name="hydrogen.yaml",
+    )
+    return zone

@@ -12,7 +12,7 @@ from greenzone.kpi import kpis
 from greenzone.optimize.formulation import Periods, build_model
 from greenzone.optimize.solve import SolverOptions, solve
 from greenzone.planning import balance_residual, expand_plan, plan, plan_dataset
-from plan_helpers import hand_profiles, two_node_zone, write_small_zone
+from plan_helpers import hand_profiles, seasonal_hydrogen_zone, two_node_zone
 
 REL = 1e-6
 TOL = 1e-6
@@ -49,30 +49,7 @@ def _mixed_profiles(zone, days=14):
 
 def _seasonal_hydrogen(tmp_path, days=112):
     """One node, solar and hydrogen only, no grid: sun is strong in the first half and a fifth of it after."""
-    zone, _ = write_small_zone(
-        tmp_path,
-        {
-            "nodes": [
-                {
-                    "id": "a",
-                    "lat": 39.4,
-                    "lon": 47.0,
-                    "demand": {"annual_mwh": 8760},
-                    "technologies": {"solar_fixed": {}, "hydrogen": {}},
-                }
-            ],
-            "technologies": {
-                "solar_fixed": {
-                    "capex_usd_per_kw": 1500,
-                    "lifetime_years": 25,
-                    "fixed_om_usd_per_kw_year": 0,
-                },
-                "hydrogen": {"capex_usd_per_kwh": 2, "standing_loss_per_h": 0.0001},
-            },
-            "policy": {"allow_unserved": False},
-        },
-        name="hydrogen.yaml",
-    )
+    zone = seasonal_hydrogen_zone(tmp_path)
     t = np.arange(24 * days)
     day = t // 24
     strength = np.where(day < days // 2, 1.0, 0.2) * (1 + 0.15 * np.sin(2.1 * day))

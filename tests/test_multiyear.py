@@ -7,7 +7,6 @@ fuel-budget, seasonal-storage and pipeline tests run on real calendar years (202
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -15,12 +14,13 @@ import pytest
 import xarray as xr
 import yaml
 
+from cli_helpers import cli_main
 from greenzone.aggregate import typical_days
 from greenzone.errors import WeatherError
 from greenzone.kpi import kpis
 from greenzone.planning import balance_residual, plan
 from greenzone.weather.csv import read_csv
-from plan_helpers import hand_profiles, two_node_zone, write_small_zone
+from plan_helpers import hand_profiles, seasonal_hydrogen_zone, two_node_zone, write_small_zone
 
 REL = 1e-7
 HOURS_2027_2028 = 8760 + 8784
@@ -181,38 +181,10 @@ def test_fuel_budget_and_co2_cap_are_per_average_year(tmp_path):
     assert _objective(plan(zone, one_year)) == pytest.approx(by_hand, rel=1e-6)
 
 
-def _seasonal_zone(tmp_path):
-    zone, _ = write_small_zone(
-        tmp_path,
-        {
-            "nodes": [
-                {
-                    "id": "a",
-                    "lat": 39.4,
-                    "lon": 47.0,
-                    "demand": {"annual_mwh": 8760},
-                    "technologies": {"solar_fixed": {}, "hydrogen": {}},
-                }
-            ],
-            "technologies": {
-                "solar_fixed": {
-                    "capex_usd_per_kw": 1500,
-                    "lifetime_years": 25,
-                    "fixed_om_usd_per_kw_year": 0,
-                },
-                "hydrogen": {"capex_usd_per_kwh": 2, "standing_loss_per_h": 0.0001},
-            },
-            "policy": {"allow_unserved": False},
-        },
-        name="hydrogen.yaml",
-    )
-    return zone
-
-
 def test_a_seasonal_store_links_across_the_year_boundary(tmp_path):
     """Solar strong in summer and weak in winter over 2027 and 2028, hydrogen the only store: with typical days
     the store carries summer sun through each winter, across New Year, levels continuous through every day."""
-    zone = _seasonal_zone(tmp_path)
+    zone = seasonal_hydrogen_zone(tmp_path)
     time = pd.date_range("2027-01-01", periods=HOURS_2027_2028, freq="h")
     season = 0.6 + 0.4 * np.cos(2 * np.pi * (time.day_of_year.to_numpy() - 172) / 365.25)
     day = np.arange(time.size) // 24
@@ -286,20 +258,6 @@ def test_synthetic_weather_years_through_profiles_and_plan(tmp_path):
 
 
 # -------------------------------------------------------------------------------------------------- CLI
-
-
-def cli_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process as a user would (errors through ``main``): (exit code, stdout, stderr)."""
-    from greenzone import cli
-
-    monkeypatch.setattr(sys, "argv", ["greenzone", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_run_over_two_weather_years(tmp_path, monkeypatch, capsys):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
+from cli_helpers import cli_main
 from greenzone.operate import ForecastError, OperationModel, existing_capacities, initial_state, operate
 from greenzone.operate.forecast import Perfect
 from greenzone.optimize.solve import SolverOptions, solve
@@ -201,20 +201,6 @@ def test_bad_inputs_give_clear_errors(case):
 
 
 # ------------------------------------------------------------------------------------------------- CLI
-def cli_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process: (exit code, stdout, stderr)."""
-    from greenzone import cli
-
-    monkeypatch.setattr(sys, "argv", ["greenzone", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory, case):
     """A run folder as 'greenzone run' writes it, for the small two-node zone."""

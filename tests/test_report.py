@@ -25,6 +25,7 @@ import pytest
 import xarray as xr
 import yaml
 
+from cli_helpers import cli_main
 from greenzone.kpi import kpis
 from greenzone.output import write_netcdf, write_text
 from greenzone.planning import plan
@@ -439,20 +440,6 @@ def test_run_logs_its_stages(cli_run):
     log = (cli_run.parent / "run.log").read_text()
     for stage in ("weather", "profiles", "build", "solve", "report"):
         assert re.search(rf"INFO greenzone: {stage}: done in", log), stage
-
-
-def cli_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """Run the CLI in this process: (exit code, stdout, stderr)."""
-    from greenzone import cli
-
-    monkeypatch.setattr(sys, "argv", ["greenzone", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_report_command(cli_run, tmp_path, monkeypatch, capsys):

@@ -261,28 +261,21 @@ def assess_year(task: _Task) -> YearResult:
     return _year_result(task, prof, op, caps, availability, _time.perf_counter() - t0)
 
 
-def _outage_mw(
-    zone: Zone, caps: xr.Dataset, availability: xr.Dataset | None, n_t: int
-) -> dict[str, np.ndarray]:
+def _outage_mw(zone: Zone, caps: xr.Dataset, availability: xr.Dataset | None) -> dict[str, np.ndarray]:
     """Capacity on forced outage by asset label, hour [MW] (assets with any outage only)."""
     out: dict[str, np.ndarray] = {}
     if availability is None:
         return out
-    gen = availability["generator_availability"].transpose("node", "technology", "time").values
-    cap = caps["capacity"].transpose("node", "technology").values
-    for i, node in enumerate(caps["node"].values):
-        for k, tech in enumerate(caps["technology"].values):
-            lost = (1.0 - gen[i, k]) * cap[i, k]
-            if lost.max() > 0:
-                out[f"{node}/{tech}"] = lost
-    if availability["storage_availability"].size:
-        sto = availability["storage_availability"].transpose("node", "storage", "time").values
-        power = caps["storage_discharge_capacity"].transpose("node", "storage").values
-        for i, node in enumerate(caps["node"].values):
-            for k, tech in enumerate(caps["storage"].values):
-                lost = (1.0 - sto[i, k]) * power[i, k]
-                if lost.max() > 0:
-                    out[f"{node}/{tech}"] = lost
+    for share, capacity, dim in (
+        ("generator_availability", "capacity", "technology"),
+        ("storage_availability", "storage_discharge_capacity", "storage"),
+    ):
+        lost = ((1.0 - availability[share]) * caps[capacity]).transpose("node", dim, "time")
+        for node in lost["node"].values:
+            for tech in lost[dim].values:
+                values = lost.sel(node=node, **{dim: tech}).values
+                if values.max(initial=0.0) > 0:
+                    out[f"{node}/{tech}"] = values
     if availability["link_availability"].size:
         for name in availability["link"].values:
             lost = (1.0 - availability["link_availability"].sel(link=name).values) * float(
@@ -306,7 +299,7 @@ def _year_result(task, prof, op, caps, availability, run_time_s) -> YearResult:
     unserved = op["unserved"].transpose("time", "node").values
     shortfall = np.where(unserved > LOL_TOLERANCE_MW, unserved, 0.0).sum(axis=1)
     lol = shortfall > LOL_TOLERANCE_MW
-    outage = _outage_mw(zone, caps, availability, n_t)
+    outage = _outage_mw(zone, caps, availability)
     total_out = sum(outage.values()) if outage else np.zeros(n_t)
     result = YearResult(
         index=task.year.index,
