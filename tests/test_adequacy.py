@@ -286,3 +286,28 @@ def test_adequacy_will_not_overwrite_the_run_it_reads(cli_run):  # noqa: F811
     assert done.returncode == 2 and "would replace the run folder" in done.stderr
     assert "Traceback" not in done.stderr
     assert sorted(p.name for p in cli_run.iterdir()) == before
+
+
+def test_year_guidance_reproduces_the_plan_on_its_own_weather_and_runs_on_others(tmp_path):
+    """guidance="year" re-solves each year with the capacities fixed to guide its storage: on the plan's own
+    weather that is the plan again (same operating cost); on a year with a quarter less sun it is no worse."""
+    from greenzone.planning import plan
+    from plan_helpers import two_node_profiles, two_node_zone
+
+    zone, _ = two_node_zone(
+        tmp_path, technologies={"battery": {"capex_usd_per_kw": 30, "capex_usd_per_kwh": 15}}
+    )
+    prof = two_node_profiles(zone, 24 * 10)
+    planned = plan(zone, prof)
+    dim = prof.copy(deep=True)
+    dim["capacity_factor"].loc[{"technology": "solar_fixed"}] *= 0.75
+    years = profile_years([prof, dim])
+    by_plan = assess(zone, planned, years, workers=1)
+    by_year = assess(zone, planned, years, workers=1, guidance="year", guidance_days=None)
+    assert by_year.summary["guidance"] == "year" and "year's own optimum" in by_year.summary["method"]
+    own_plan, own_year = by_plan.years[0].operating_cost_usd, by_year.years[0].operating_cost_usd
+    assert own_year == pytest.approx(own_plan, rel=1e-6)
+    assert by_year.years[1].operating_cost_usd <= by_plan.years[1].operating_cost_usd * (1 + 1e-9)
+    assert by_year.years[1].operating_cost_usd > own_year  # less sun costs more
+    with pytest.raises(ValueError, match="guidance must be one of"):
+        assess(zone, planned, years, workers=1, guidance="oracle")

@@ -796,6 +796,14 @@ def adequacy(
     ] = None,
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="hours per dispatch window")] = 48,
     step: Annotated[int, typer.Option("--step", min=1, help="hours committed per window")] = 24,
+    guidance: Annotated[
+        str,
+        typer.Option(
+            "--guidance",
+            help="storage targets of each window: 'plan' (the plan's seasonal levels, the same strategy every "
+            "year) or 'year' (each year's own optimum with the capacities fixed, on 16 typical days: slower)",
+        ),
+    ] = "plan",
 ) -> None:
     """Adequacy: dispatch the planned fleet over many weather years: OUT/adequacy.json, adequacy.nc, report.html.
 
@@ -813,6 +821,8 @@ def adequacy(
 
     if step > horizon:
         raise typer.BadParameter(f"--step ({step}) must not exceed --horizon ({horizon})")
+    if guidance not in ("plan", "year"):
+        raise typer.BadParameter(f"--guidance must be 'plan' or 'year', got {guidance!r}")
     _separate_output(plan_dir, out)
     with _Progress() as progress, staged_directory(out) as folder:
         progress.stage("read", f"reading {plan_dir}")
@@ -858,6 +868,7 @@ def adequacy(
             workers=workers,
             horizon=horizon,
             step=step,
+            guidance=guidance,
             progress=done,
         )
         progress.stage("write", f"writing {out}")

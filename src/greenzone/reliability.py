@@ -100,13 +100,15 @@ def plan_reliable(
     workers: int | None = None,
     horizon: int = 48,
     step: int = 24,
+    guidance: str = "plan",
     on_iteration: Callable[[dict], None] | None = None,
     **plan_options,
 ) -> ReliablePlan:
     """Plan ``zone`` so that its LOLE over ``years`` is at most ``lole_max`` [h/yr] (module docstring).
 
     ``lole_max`` defaults to the zone's ``policy.lole_target_h_per_year``; ``plan_options`` go to
-    :func:`greenzone.plan` (method, time limit, ...); ``on_iteration`` is called with each iteration's record.
+    :func:`greenzone.plan` (method, time limit, ...); ``guidance`` goes to :func:`greenzone.adequacy.assess`;
+    ``on_iteration`` is called with each iteration's record.
     """
     from greenzone.planning import plan
 
@@ -140,7 +142,15 @@ def plan_reliable(
             return ReliablePlan(result, assessed, records, met=False, stopped=why)
         result = planned
         assessed = assess(
-            zone, result, years, outages=outages, seed=seed, workers=workers, horizon=horizon, step=step
+            zone,
+            result,
+            years,
+            outages=outages,
+            seed=seed,
+            workers=workers,
+            horizon=horizon,
+            step=step,
+            guidance=guidance,
         )
         s = assessed.summary
         record = {

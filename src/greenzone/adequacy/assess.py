@@ -68,6 +68,12 @@ class _Task:
     outage_seed: int
     horizon: int
     step: int
+    guidance: str = "plan"
+    guidance_days: int | None = 16
+
+
+GUIDANCE = ("plan", "year")
+"""Where the end-of-window storage and reservoir targets come from (see :func:`assess`)."""
 
 
 @dataclass
@@ -175,6 +181,8 @@ def assess(
     workers: int | None = None,
     horizon: int = 48,
     step: int = 24,
+    guidance: str = "plan",
+    guidance_days: int | None = 16,
     progress: Callable[[int, int], None] | None = None,
 ) -> Adequacy:
     """Dispatch ``plan``'s capacities over every weather year in ``years`` (module docstring).
@@ -187,13 +195,31 @@ def assess(
     seed : seed of the outages (with the year's index).
     workers : processes; default min(CPU count, years); 1 runs in this process.
     horizon, step : hours per dispatch window and hours committed per window.
+    guidance : where each window's end-of-window storage and reservoir targets come from: "plan", the plan's
+        levels moved onto the weather year by hour of year (one seasonal strategy for every year, as an
+        operator with a fixed rule curve); "year", the levels of that year's own least-cost dispatch with the
+        capacities fixed, solved on ``guidance_days`` typical days with linking (None: every hour) before
+        the rolling dispatch (a strategy that knows the year's weather in advance; costs one LP per year).
     progress : called with (years done, years in all).
     """
+    if guidance not in GUIDANCE:
+        raise ValueError(f"guidance must be one of {GUIDANCE}, got {guidance!r}")
     workers = max(1, min(len(years), workers or os.cpu_count() or 1))
     keep = [v for v in plan.data_vars if v in CAPACITY_VARIABLES or v in _TRAJECTORIES]
     slim = plan[keep]
     tasks = [
-        _Task(zone, slim, year, int(plan.attrs.get("year", zone.year)), outages, int(seed), horizon, step)
+        _Task(
+            zone,
+            slim,
+            year,
+            int(plan.attrs.get("year", zone.year)),
+            outages,
+            int(seed),
+            horizon,
+            step,
+            guidance,
+            guidance_days,
+        )
         for year in years
     ]
     t0 = _time.perf_counter()
@@ -213,7 +239,9 @@ def assess(
                     progress(done, len(tasks))
     wall = _time.perf_counter() - t0
     results.sort(key=lambda r: r.index)
-    summary = summarize(zone, plan, results, outages=outages, seed=seed, horizon=horizon, step=step)
+    summary = summarize(
+        zone, plan, results, outages=outages, seed=seed, horizon=horizon, step=step, guidance=guidance
+    )
     busy = sum(r.run_time_s for r in results)
     summary.update(
         {
@@ -243,6 +271,8 @@ def assess_year(task: _Task) -> YearResult:
         prof = make_profiles(zone, year_weather(zone, year), year=task.plan_year)
     time = pd.DatetimeIndex(prof.indexes["time"])
     caps = by_hour_of_year(task.plan, time)
+    if task.guidance == "year":
+        caps = year_guidance(zone, caps, prof, typical_days=task.guidance_days)
     availability = None
     if task.outages:
         from greenzone.adequacy.outages import sample_availability
@@ -259,6 +289,22 @@ def assess_year(task: _Task) -> YearResult:
         options=SolverOptions(method="dual_simplex", threads=1),
     )
     return _year_result(task, prof, op, caps, availability, _time.perf_counter() - t0)
+
+
+def year_guidance(
+    zone: Zone, capacities: xr.Dataset, profiles: xr.Dataset, *, typical_days: int | None = 16
+) -> xr.Dataset:
+    """The least-cost dispatch of ``capacities`` (fixed) over ``profiles``, as a Plan on every hour whose
+    storage and reservoir levels guide the rolling dispatch of that year (``guidance="year"``)."""
+    from greenzone.operate import fix_capacities
+    from greenzone.planning import plan
+
+    def fixed(model) -> None:
+        fix_capacities(model, capacities)
+
+    n_days = profiles.sizes["time"] // 24
+    days = None if typical_days is None or typical_days >= n_days else typical_days
+    return plan(zone, profiles, typical_days=days, extra_constraints=fixed, threads=1)
 
 
 def _outage_mw(zone: Zone, caps: xr.Dataset, availability: xr.Dataset | None) -> dict[str, np.ndarray]:
@@ -412,13 +458,16 @@ def _causes(zone, prof, op, caps, outage, start: int, stop: int) -> list[str]:
                 else f"imports {imports.max():,.1f} MW at most"
             )
     if "link_capacity" in caps and caps.sizes.get("link", 0):
-        flows = np.abs(op["flow"].values[sl])
-        full = [
-            str(name)
-            for j, name in enumerate(caps["link"].values)
-            if float(caps["link_capacity"].sel(link=name)) > 0
-            and flows[:, j].max() >= float(caps["link_capacity"].sel(link=name)) * (1 - 1e-6)
-        ]
+        links = [str(name) for name in op["link"].values]
+        sent = np.maximum(op["flow_forward"].values[sl], op["flow_backward"].values[sl])  # (hour, link) [MW]
+        full = []
+        for j, name in enumerate(links):
+            capacity = float(caps["link_capacity"].sel(link=name))
+            if capacity <= 0:
+                continue
+            available = capacity - outage.get(f"link {name}", np.zeros(len(demand)))[sl]  # [MW]
+            if (sent[:, j] >= available * (1 - 1e-6) - 1e-6).any():
+                full.append(name + (" (circuits on outage)" if (available < capacity).any() else ""))
         if full:
             causes.append("links at their limit: " + ", ".join(full))
     return causes
@@ -485,6 +534,7 @@ def summarize(zone: Zone, plan: xr.Dataset, results: list[YearResult], **method)
         "outage_seed": int(method["seed"]),
         "horizon_h": int(method["horizon"]),
         "step_h": int(method["step"]),
+        "guidance": method["guidance"],
         "lol_tolerance_mw": LOL_TOLERANCE_MW,
         "lole_h_per_year": lole_mean,
         "eue_mwh_per_year": float(eue.mean()),
@@ -499,8 +549,13 @@ def summarize(zone: Zone, plan: xr.Dataset, results: list[YearResult], **method)
         "worst_events": events,
         "method": (
             "capacities fixed at the plan's; each weather year dispatched with perfect foresight in rolling "
-            f"{method['horizon']} h windows committing {method['step']} h, storage aiming at the plan's levels; "
-            "load shed at the value of lost load only when nothing else serves it"
+            f"{method['horizon']} h windows committing {method['step']} h, storage aiming at "
+            + (
+                "the plan's levels; "
+                if method["guidance"] == "plan"
+                else "the levels of the year's own optimum; "
+            )
+            + "load shed at the value of lost load only when nothing else serves it"
             + ("; random forced outages (two-state Markov per unit)" if method["outages"] else "")
         ),
     }

@@ -74,6 +74,7 @@ __all__ = [
     "ForecastError",
     "OperationModel",
     "existing_capacities",
+    "fix_capacities",
     "initial_state",
     "operate",
     "operating_cost",
@@ -185,6 +186,14 @@ def _fix_capacities(lp, fleet: _Fleet) -> None:
             lp.update_rhs(name, np.inf)
     if "reserve" in lp.constraints:
         lp.update_rhs("reserve", -np.inf)
+
+
+def fix_capacities(model: Model, capacities: xr.Dataset) -> None:
+    """Fix a built model's capacities at ``capacities`` (a Plan or :func:`existing_capacities`) and drop the
+    planning-only rows (renewable share, CO2 cap, land, duration, reserve) and any ban on unserved load, as
+    operation does: what is left is the dispatch of a given fleet. Usable as ``plan(extra_constraints=...)``."""
+    _fix_capacities(model.lp, _Fleet(model.data, capacities))
+    model.lp.update_bounds("unserved", upper=np.asarray(model.data.demand, dtype=float))
 
 
 def _unit_profiles(profiles: xr.Dataset, horizon: int) -> xr.Dataset:
@@ -715,9 +724,13 @@ def operate(
                 sto_target[:, -1] = start_storage
                 res_target[:, -1] = start_reservoir
             if start <= n_t - 1 < start + horizon:
+                # the year ends inside this window: its floor is the one that counts; a second floor at the
+                # window's end would charge a release before both twice, as much as shedding load
                 k = n_t - 1 - start
                 sto_target[:, k] = np.maximum(sto_target[:, k], start_storage)
                 res_target[:, k] = np.maximum(res_target[:, k], start_reservoir)
+                sto_target[:, k + 1 :] = -np.inf
+                res_target[:, k + 1 :] = -np.inf
         allowance = None
         if limited.size:
             allowance = full_fuel.copy()
