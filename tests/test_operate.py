@@ -470,3 +470,44 @@ def test_greenzone_operate_is_callable_and_still_a_package():
     assert callable(greenzone.operate)
     assert greenzone.operate.operate is rolling.operate
     assert forecast.Perfect().name == "perfect"
+
+
+def test_a_store_is_used_rather_than_load_shed_when_the_year_ends_inside_a_window(tmp_path):
+    """The last window holds one floor (the year's end), not a second at the window's end: releasing water
+    then costs half the value of lost load, so a reservoir serves load rather than keeping its level."""
+    body = {
+        "nodes": [
+            {
+                "id": "a",
+                "lat": 40.1,
+                "lon": 46.0,
+                "demand": {"annual_mwh": 1000},
+                "technologies": {
+                    "hydro_reservoir": {
+                        "existing_mw": 10,
+                        "max_mw": 10,
+                        "river": "r",
+                        "head_m": 100,
+                        "design_flow_m3s": 12,
+                        "storage_mwh": 100,
+                    }
+                },
+            }
+        ],
+        "technologies": {"hydro_reservoir": {"variable_om_usd_per_mwh": 10}},
+        "policy": {"value_of_lost_load_usd_per_mwh": 3000},
+    }
+    zone, _ = write_small_zone(tmp_path, body)
+    prof = hand_profiles(zone, 36, demand={"a": 2.0})
+    result = operate(
+        zone,
+        existing_capacities(zone),
+        prof,
+        forecast="perfect",
+        horizon=48,
+        step=24,
+        terminal="initial",
+        state={"a/hydro_reservoir": 100.0},
+    )
+    assert float(result["unserved"].sum()) == pytest.approx(0.0, abs=1e-6)
+    assert float(result["reservoir_level"].isel(time=-1).sum()) == pytest.approx(100.0 - 72.0, abs=1e-6)

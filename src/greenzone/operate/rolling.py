@@ -711,6 +711,11 @@ def operate(
         t0 = _time.perf_counter()
         start_time = pd.Timestamp(actual_ext.indexes["time"][start])
         fc = _check_forecast(model(actual_ext, start, horizon), start_time, horizon, profiles)
+        if start + horizon > n_t:
+            # past the last operated hour nothing is to be served: the stores' worth there is the floor at the
+            # last hour, not the next year's demand read cyclically (which would draw water away from it)
+            fc = fc.copy(deep=True)
+            fc["demand"][{"time": slice(n_t - start, None)}] = 0.0
         hours = np.arange(start, start + horizon)
         sto_target = res_target = None
         if n_s or n_r:
