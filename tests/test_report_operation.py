@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
 
 import numpy as np
 import pytest
 import xarray as xr
 
+from cli_helpers import cli_main
 from greenzone.kpi import kpis
 from greenzone.operate import operate
 from greenzone.output import write_netcdf, write_text
@@ -163,23 +163,10 @@ def test_a_plan_without_the_operated_hours_leaves_its_columns_out(operated):
     assert "n/a" in section
 
 
-def _cli(monkeypatch, capsys, *args):
-    from greenzone import cli
-
-    monkeypatch.setattr(sys, "argv", ["greenzone", *args])
-    try:
-        cli.main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_operate_command_writes_the_report_with_the_operation(operated, tmp_path, monkeypatch, capsys):
     run, _ = operated
     out = tmp_path / "op"
-    code, _, err = _cli(
+    code, _, err = cli_main(
         monkeypatch, capsys, "--quiet", "operate", str(run), "--hours", "72", "--out", str(out)
     )
     assert code == 0, err
@@ -188,7 +175,7 @@ def test_operate_command_writes_the_report_with_the_operation(operated, tmp_path
     section = _section(text)
     assert 'id="fig-operation"' in section and "noisy" in section
     assert _outside_references(text) == []
-    code, stdout, _ = _cli(monkeypatch, capsys, "operate", "--help")
+    code, stdout, _ = cli_main(monkeypatch, capsys, "operate", "--help")
     assert "report.html" in stdout
 
 
