@@ -201,6 +201,7 @@ def test_adequacy_command_writes_figures_and_report(cli_run, tmp_path):  # noqa:
     assert figures["lole_h_per_year"] == pytest.approx(np.mean([r["lole_h"] for r in figures["per_year"]]))
     with xr.open_dataset(out / "adequacy.nc") as ds:
         assert ds["shortfall"].attrs["units"] == "MW" and ds.sizes["weather_year"] == 2
+        assert list(ds["start_utc"].values) == [f"{y}-01-01 00:00" for y in figures["weather_year_labels"]]
     text = (out / "report.html").read_text(encoding="utf-8")
     assert '<section id="adequacy">' in text and "adequacy-years" in text
     assert _outside_references(text) == []
@@ -311,3 +312,18 @@ def test_year_guidance_reproduces_the_plan_on_its_own_weather_and_runs_on_others
     assert by_year.years[1].operating_cost_usd > own_year  # less sun costs more
     with pytest.raises(ValueError, match="guidance must be one of"):
         assess(zone, planned, years, workers=1, guidance="oracle")
+
+
+def test_when_chart_puts_shortfalls_at_their_local_hour():
+    """A year cut at local midnight starts at 20:00 UTC the day before (Asia/Baku): its first hour is 00:00
+    local on 1 January, and its hour 13 is 13:00 local."""
+    from greenzone.report.adequacy import when_figure
+
+    values = np.zeros((1, 8760))
+    values[0, [0, 13]] = 5.0
+    shortfall = xr.Dataset(
+        {"shortfall": (("weather_year", "hour_of_year"), values)},
+        coords={"weather_year": [2027], "start_utc": ("weather_year", ["2026-12-31 20:00"])},
+    )
+    counts = np.asarray(when_figure(shortfall, "Asia/Baku").data[0].z)
+    assert counts.sum() == 2 and counts[0, 0] == 1 and counts[0, 13] == 1

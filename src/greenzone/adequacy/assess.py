@@ -155,7 +155,11 @@ class Adequacy:
                 "lole_h": (("weather_year",), [y.lole_h for y in self.years], {"units": "h"}),
                 "eue_mwh": (("weather_year",), [y.eue_mwh for y in self.years], {"units": "MWh"}),
             },
-            coords={"weather_year": [y.label for y in self.years], "hour_of_year": np.arange(n)},
+            coords={
+                "weather_year": [y.label for y in self.years],
+                "hour_of_year": np.arange(n),
+                "start_utc": ("weather_year", [f"{y.time[0]:%Y-%m-%d %H:%M}" for y in self.years]),
+            },
             attrs={
                 k: int(v) if isinstance(v, bool) else v
                 for k, v in self.summary.items()
@@ -423,10 +427,10 @@ def _causes(zone, prof, op, caps, outage, start: int, stop: int) -> list[str]:
         mean = float(available.mean())
         if mean > 0:
             share = float(available[sl].mean()) / mean
-            label = "wind, sun and rivers" if share < 1 else "wind, sun and rivers (not short)"
+            verb = "could give only" if share < 1 else "were not short: they could give"
             causes.append(
-                f"{label} could give {available[sl].mean():,.1f} MW on average, {share:.0%} of their mean "
-                "for the year"
+                f"wind, sun and rivers {verb} {available[sl].mean():,.1f} MW on average, {share:.0%} of their "
+                "mean for the year"
             )
     if outage:
         lost = {label: float(v[sl].max()) for label, v in outage.items() if v[sl].max() > 0}

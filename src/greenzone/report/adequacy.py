@@ -81,14 +81,19 @@ def years_figure(figures: dict[str, Any]) -> go.Figure:
     return layout(fig, height=460)
 
 
-def when_figure(shortfall: xr.Dataset, timezone: str, plan_year: int) -> go.Figure:
+def when_figure(shortfall: xr.Dataset, timezone: str) -> go.Figure:
     """Loss-of-load hours over all years by month (rows) and local hour of the day (columns)."""
     counts = np.zeros((12, 24))
     tol = 1e-3
     for label in shortfall["weather_year"].values:
         values = shortfall["shortfall"].sel(weather_year=label).values
         values = values[np.isfinite(values)]
-        time = pd.date_range(f"{int(label)}-01-01", periods=len(values), freq="h")
+        first = (
+            str(shortfall["start_utc"].sel(weather_year=label).values)
+            if "start_utc" in shortfall.coords
+            else f"{int(label)}-01-01"
+        )
+        time = pd.date_range(first, periods=len(values), freq="h")
         local = time.tz_localize("UTC").tz_convert(timezone)
         hit = values > tol
         np.add.at(counts, (local.month.values[hit] - 1, local.hour.values[hit]), 1)
@@ -174,9 +179,7 @@ def adequacy_section(
         "years_figure": figure_html("adequacy-years", years_figure(figures)),
         "when_caption": WHEN_CAPTION,
         "when_figure": (
-            figure_html("adequacy-when", when_figure(shortfall, timezone, figures["plan_year"]))
-            if shortfall is not None
-            else ""
+            figure_html("adequacy-when", when_figure(shortfall, timezone)) if shortfall is not None else ""
         ),
         "events": event_rows(figures),
     }
