@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from greenzone.kpi import annual_energy
 from greenzone.zone.schema import Zone
 
 __all__ = ["check_aggregation"]
@@ -34,14 +35,6 @@ def _fixed_cost(plan: xr.Dataset) -> float:
     if "link_cost" in plan:
         total += float(plan["link_cost"].sel(component=parts).sum())
     return total
-
-
-def _annual(ds: xr.Dataset, name: str) -> float:
-    """Weighted annual total of a (time, ...) variable [unit·h/yr]."""
-    values = ds[name]
-    weight = ds["weight"] if "weight" in ds else xr.ones_like(ds["time"], dtype=float)
-    alpha = float(ds.attrs.get("alpha", 8760.0 / float(weight.sum())))
-    return alpha * float((values * weight).sum())
 
 
 def check_aggregation(
@@ -59,17 +52,18 @@ def check_aggregation(
             "check_aggregation needs the plan on the profiles' hours (a typical-day plan is expanded onto them)"
         )
     hourly = operate(zone, plan, profiles, forecast="perfect", horizon=horizon, step=step, terminal="plan")
-    n_t = profiles.sizes["time"]
-    per_year = 8760.0 / n_t
     aggregated = float(plan.attrs["objective_usd_per_year"])
-    cost = _fixed_cost(plan) + hourly.attrs["operating_cost_usd"] * per_year
-    unserved = float(hourly["unserved"].sum()) * per_year
-    curtailment = float(hourly["curtailment"].sum()) * per_year
+    cost = _fixed_cost(plan) + hourly.attrs["operating_cost_usd"] * float(hourly.attrs["alpha"])
+    unserved = annual_energy(hourly, hourly["unserved"].sum("node"))
+
+    def curtailed(ds: xr.Dataset) -> float:
+        return annual_energy(ds, ds["curtailment"].sum(("node", "technology")))
+
     figures = {
         "aggregation_cost_error": (cost - aggregated) / abs(aggregated) if aggregated else 0.0,
         "aggregation_unserved_mwh": unserved,
-        "aggregation_unserved_difference_mwh": unserved - _annual(plan, "unserved"),
-        "aggregation_curtailment_difference_mwh": curtailment - _annual(plan, "curtailment"),
+        "aggregation_unserved_difference_mwh": unserved - annual_energy(plan, plan["unserved"].sum("node")),
+        "aggregation_curtailment_difference_mwh": curtailed(hourly) - curtailed(plan),
         "aggregation_check_cost_usd_per_year": cost,
         "aggregation_check_method": (
             f"capacities fixed; every hour dispatched with perfect foresight in {horizon} h windows committing "

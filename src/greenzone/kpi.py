@@ -12,7 +12,8 @@ Definitions (annual values: sums over the horizon weighted by ``weight`` and sca
 - ``curtailment_share``: curtailed / (curtailed + generated) energy of solar, wind and run-of-river [-].
 - ``co2_t``: gas turbine and imports at their emission factors [t CO2/yr].
 - ``grid_import_mwh``, ``grid_export_mwh`` [MWh/yr]; ``land_used_km2`` [km^2] (needs the zone).
-- ``capacity_mw``: per technology, summed over nodes [MW]; ``storage_power_mw``, ``storage_energy_mwh``.
+- ``capacity_mw``: per technology, summed over nodes [MW]; ``storage_power_mw``, ``storage_energy_mwh``;
+  ``new_capacity_mw`` and ``new_storage_power_mw``: what the plan adds to the capacity in service [MW].
 - ``investment_usd``: overnight cost of new capacity [USD] (needs the zone).
 - ``mean_price_usd_per_mwh``: demand-weighted mean nodal price [USD/MWh].
 """
@@ -27,23 +28,25 @@ import xarray as xr
 from greenzone.zone.schema import STORAGE_KINDS, VARIABLE_KINDS, Zone
 
 
-def _annual(plan: xr.Dataset, da: xr.DataArray) -> float:
-    """Σ_t weight_t · value_t · alpha: an hourly [MW] quantity as annual energy [MWh/yr]."""
-    return float((da * plan["weight"]).sum()) * float(plan.attrs["alpha"])
+def annual_energy(plan: xr.Dataset, da: xr.DataArray) -> float:
+    """Σ_t weight_t · value_t · alpha: an hourly [MW] quantity as annual energy [MWh/yr] (alpha from the plan's
+    attributes, else 8,760 / Σ weight)."""
+    alpha = plan.attrs.get("alpha", 8760.0 / float(plan["weight"].sum()))
+    return float((da * plan["weight"]).sum()) * float(alpha)
 
 
 def kpis(plan: xr.Dataset, zone: Zone | None = None) -> dict[str, Any]:
     """Key figures of ``plan`` as a JSON-ready dict (definitions in this module's docstring)."""
-    demand = _annual(plan, plan["demand"].sum("node"))
-    unserved = _annual(plan, plan["unserved"].sum("node"))
+    demand = annual_energy(plan, plan["demand"].sum("node"))
+    unserved = annual_energy(plan, plan["unserved"].sum("node"))
     served = demand - unserved
-    imports = _annual(plan, plan["grid_import"])
-    exports = _annual(plan, plan["grid_export"])
-    fossil = _annual(plan, plan["dispatch"].where(plan["fossil"], 0.0).sum(("node", "technology")))
+    imports = annual_energy(plan, plan["grid_import"])
+    exports = annual_energy(plan, plan["grid_export"])
+    fossil = annual_energy(plan, plan["dispatch"].where(plan["fossil"], 0.0).sum(("node", "technology")))
     rho = float(plan.attrs.get("import_renewable_share", 0.0))
     variable = plan["kind"].isin(list(VARIABLE_KINDS))
-    curtailed = _annual(plan, plan["curtailment"].where(variable, 0.0).sum(("node", "technology")))
-    generated = _annual(plan, plan["dispatch"].where(variable, 0.0).sum(("node", "technology")))
+    curtailed = annual_energy(plan, plan["curtailment"].where(variable, 0.0).sum(("node", "technology")))
+    generated = annual_energy(plan, plan["dispatch"].where(variable, 0.0).sum(("node", "technology")))
     voll = float(plan.attrs["value_of_lost_load_usd_per_mwh"])
     total = float(plan.attrs["objective_usd_per_year"])
     supply_cost = total - voll * unserved
@@ -54,13 +57,20 @@ def kpis(plan: xr.Dataset, zone: Zone | None = None) -> dict[str, Any]:
         "demand_mwh": demand,
         "unserved_energy_mwh": unserved,
         "curtailment_share": curtailed / (curtailed + generated) if curtailed + generated > 0 else 0.0,
-        "co2_t": _annual(plan, plan["co2"]),
+        "co2_t": annual_energy(plan, plan["co2"]),
         "grid_import_mwh": imports,
         "grid_export_mwh": exports,
         "capacity_mw": {str(k): float(v) for k, v in plan["capacity"].sum("node").to_series().items()},
         "new_capacity_mw": {
             str(k): float(v)
             for k, v in (plan["capacity"] - plan["capacity_existing"]).sum("node").to_series().items()
+        },
+        "new_storage_power_mw": {
+            str(k): float(v)
+            for k, v in (plan["storage_discharge_capacity"] - plan["storage_discharge_capacity_existing"])
+            .sum("node")
+            .to_series()
+            .items()
         },
         "storage_power_mw": {
             str(k): float(v) for k, v in plan["storage_discharge_capacity"].sum("node").to_series().items()

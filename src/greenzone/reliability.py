@@ -76,14 +76,12 @@ def place_stress_days(
 
 
 def _new_capacity(plan: xr.Dataset) -> dict[str, float]:
-    new = (plan["capacity"] - plan["capacity_existing"]).sum("node")
-    out = {str(t): float(v) for t, v in zip(new["technology"].values, new.values, strict=True) if v > 1e-6}
-    if "storage_discharge_capacity_existing" in plan:
-        sto = (plan["storage_discharge_capacity"] - plan["storage_discharge_capacity_existing"]).sum("node")
-        out.update(
-            {str(t): float(v) for t, v in zip(sto["storage"].values, sto.values, strict=True) if v > 1e-6}
-        )
-    return out
+    """New generating capacity and storage power by technology [MW] (:func:`greenzone.kpis`), where any."""
+    from greenzone.kpi import kpis
+
+    figures = kpis(plan)
+    new = {**figures["new_capacity_mw"], **figures["new_storage_power_mw"]}
+    return {tech: mw for tech, mw in new.items() if mw > 1e-6}
 
 
 def plan_reliable(

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from greenzone.adequacy.outages import grid_capacity_mw
 from greenzone.adequacy.years import WeatherYear, by_hour_of_year, year_weather
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
 
@@ -334,9 +335,7 @@ def _outage_mw(zone: Zone, caps: xr.Dataset, availability: xr.Dataset | None) ->
             if lost.max() > 0:
                 out[f"link {name}"] = lost
     if zone.grid is not None:
-        lost = (1.0 - availability["grid_availability"].values) * max(
-            zone.grid.import_max_mw, zone.grid.export_max_mw
-        )
+        lost = (1.0 - availability["grid_availability"].values) * grid_capacity_mw(zone)
         if lost.max() > 0:
             out["national grid connection"] = lost
     return out

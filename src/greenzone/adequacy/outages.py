@@ -40,7 +40,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from greenzone.errors import ZoneError
 from greenzone.zone.schema import Zone
 
 __all__ = [
@@ -229,6 +228,12 @@ def unit_count(capacity_mw: float, unit_size_mw: float) -> int:
 
 
 # ------------------------------------------------------------------------------------------ a zone
+def grid_capacity_mw(zone: Zone) -> float:
+    """Capacity of the grid connection that its circuits share: the larger of import and export [MW]; 0
+    without a connection."""
+    return 0.0 if zone.grid is None else max(zone.grid.import_max_mw, zone.grid.export_max_mw)
+
+
 def _check_time(time: pd.DatetimeIndex) -> None:
     if not isinstance(time, pd.DatetimeIndex):
         raise ValueError(f"time must be a pandas DatetimeIndex, got {type(time).__name__}")
@@ -271,7 +276,6 @@ class _Asset(NamedTuple):
     seed: np.random.SeedSequence
     group: str
     index: tuple[int, ...]
-    field: str
 
 
 def sample_availability(
@@ -334,12 +338,10 @@ def sample_availability(
     children = iter(np.random.SeedSequence([int(seed), int(year_index)]).spawn(n_assets))
     assets: list[_Asset] = []
 
-    def add(n: int, spec, group: str, index: tuple[int, ...], field: str) -> None:
+    def add(n: int, spec, group: str, index: tuple[int, ...]) -> None:
         child = next(children)
         if n > 0 and spec.forced_outage_rate > 0.0:
-            assets.append(
-                _Asset(n, spec.forced_outage_rate, spec.mean_time_to_repair_h, child, group, index, field)
-            )
+            assets.append(_Asset(n, spec.forced_outage_rate, spec.mean_time_to_repair_h, child, group, index))
 
     for group, ids, caps in (("generator", techs, gen_cap), ("storage", stores, sto_cap)):
         for i, node in enumerate(nodes):
@@ -349,20 +351,17 @@ def sample_availability(
                     n = unit_count(caps[i, k], spec.unit_size_mw)
                 except ValueError as err:
                     raise ValueError(f"capacities: {node}/{tech_id}: {err}") from None
-                add(n, spec, group, (i, k), f"technologies.{tech_id}")
+                add(n, spec, group, (i, k))
     for j, link in enumerate(zone.links):
-        add(link.circuits if link_cap[j] > CAPACITY_TOL_MW else 0, link, "link", (j,), f"links[{j}]")
+        add(link.circuits if link_cap[j] > CAPACITY_TOL_MW else 0, link, "link", (j,))
     grid = zone.grid
-    if grid is not None and max(grid.import_max_mw, grid.export_max_mw) > CAPACITY_TOL_MW:
-        add(grid.circuits, grid, "grid", (), "grid")
+    if grid_capacity_mw(zone) > CAPACITY_TOL_MW:
+        add(grid.circuits, grid, "grid", ())
     else:
         next(children)
 
     for asset in assets:
-        try:
-            fail, repair = transition_probabilities(asset.forced_outage_rate, asset.mean_time_to_repair_h)
-        except ValueError as err:
-            raise ZoneError(f"{asset.field}: {err}") from None
+        fail, repair = transition_probabilities(asset.forced_outage_rate, asset.mean_time_to_repair_h)
         rng = np.random.default_rng(asset.seed)
         outages = _draw_outages(asset.n, n_hours, asset.forced_outage_rate, fail, repair, rng)
         out[asset.group][asset.index] = 1.0 - _down_count(outages, n_hours) / asset.n

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import xarray as xr
 from plotly.subplots import make_subplots
 
-from greenzone.report.common import layout
+from greenzone.report.common import layout, number
 
 ADEQUACY_CAPTION = (
     "Would the lights stay on? The plants, storage and lines of the plan are dispatched, with their sizes "
@@ -113,12 +113,6 @@ def when_figure(shortfall: xr.Dataset, timezone: str) -> go.Figure:
     return layout(fig, height=380)
 
 
-def _fmt(value, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.{digits}f}"
-
-
 def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
     lole, eue = figures["lole_spread"], figures["eue_spread"]
     target = figures.get("lole_target_h_per_year")
@@ -135,18 +129,18 @@ def summary_rows(figures: dict[str, Any]) -> list[tuple[str, str]]:
         ("forced outages", "drawn at random (two-state Markov per unit)" if figures["outages"] else "none"),
         (
             "LOLE [h/yr]",
-            f"{_fmt(figures['lole_h_per_year'])} ± {_fmt(lole['standard_error'])} (standard error)",
+            f"{number(figures['lole_h_per_year'], 2)} ± {number(lole['standard_error'], 2)} (standard error)",
         ),
         ("LOLE target [h/yr]", "none" if target is None else f"{target:g}{verdict}"),
         (
             "LOLE by year [h]",
-            f"median {_fmt(lole['p50'], 0)}, 90th percentile {_fmt(lole['p90'], 0)}, worst {_fmt(lole['max'], 0)}",
+            f"median {number(lole['p50'], 0)}, 90th percentile {number(lole['p90'], 0)}, worst {number(lole['max'], 0)}",
         ),
         (
             "EUE [MWh/yr]",
-            f"{_fmt(figures['eue_mwh_per_year'], 1)} ({figures['eue_share_of_demand']:.2e} of demand)",
+            f"{number(figures['eue_mwh_per_year'], 1)} ({figures['eue_share_of_demand']:.2e} of demand)",
         ),
-        ("EUE by year [MWh]", f"median {_fmt(eue['p50'], 1)}, worst {_fmt(eue['max'], 1)}"),
+        ("EUE by year [MWh]", f"median {number(eue['p50'], 1)}, worst {number(eue['max'], 1)}"),
         ("LOLP [-]", f"{figures['lolp']:.2e}"),
         ("years with loss of load", f"{figures['years_with_loss_of_load']} of {figures['weather_years']}"),
         ("method", figures["method"]),
@@ -159,8 +153,8 @@ def event_rows(figures: dict[str, Any]) -> list[dict[str, str]]:
             "year": str(e["weather_year"]),
             "when": f"{e['start_local']} – {e['end_local']}",
             "hours": str(e["hours"]),
-            "energy": _fmt(e["energy_mwh"], 1),
-            "peak": _fmt(e["peak_mw"], 1),
+            "energy": number(e["energy_mwh"], 1),
+            "peak": number(e["peak_mw"], 1),
             "nodes": ", ".join(e["nodes"]),
             "causes": "; ".join(e["causes"]),
         }

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import xarray as xr
 
+from greenzone.kpi import annual_energy
 from greenzone.zone.schema import VARIABLE_KINDS
 
 if TYPE_CHECKING:
@@ -82,11 +83,6 @@ def time_title(plan: xr.Dataset) -> str:
 
 def alpha(plan: xr.Dataset) -> float:
     return float(plan.attrs.get("alpha", 8760.0 / float(plan["weight"].sum())))
-
-
-def annual_energy(plan: xr.Dataset, da: xr.DataArray) -> float:
-    """Σ_t weight_t · value_t · alpha: an hourly [MW] quantity as annual energy [MWh/yr]."""
-    return float((da * plan["weight"]).sum()) * alpha(plan)
 
 
 def net_load(plan: xr.Dataset) -> xr.DataArray:
@@ -175,6 +171,28 @@ def layout(fig: go.Figure, *, height: int, title: str | None = None, **kwargs) -
     return fig
 
 
+def add_demand_line(fig: go.Figure, x, y) -> None:
+    """The hourly demand [MW] as the black line of a dispatch chart's top panel (row 1, col 1)."""
+    fig.add_scatter(
+        x=x,
+        y=y,
+        name="demand",
+        legendgroup="demand",
+        mode="lines",
+        line=dict(color=FLOW_COLORS["demand"], width=2.2),
+        hovertemplate="demand: %{y:,.1f} MW<extra></extra>",
+        row=1,
+        col=1,
+    )
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    """``value`` with thousands separators and ``digits`` decimals; "n/a" for None or NaN, never "-0.0"."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    return f"{round(value, digits) + 0.0:,.{digits}f}"
+
+
 def empty_note(fig: go.Figure, text: str) -> None:
     fig.add_annotation(
         text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=15, color="#555")
@@ -235,6 +253,7 @@ __all__ = [
     "WEEK_HOURS",
     "WINTER_MONTHS",
     "alpha",
+    "add_demand_line",
     "annual_energy",
     "balance_terms",
     "curtailed",
@@ -244,6 +263,7 @@ __all__ = [
     "local_times",
     "mean_price",
     "net_load",
+    "number",
     "node_names",
     "price_range",
     "tech_colors",

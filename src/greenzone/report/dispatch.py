@@ -11,9 +11,9 @@ import xarray as xr
 from plotly.subplots import make_subplots
 
 from greenzone.report.common import (
-    FLOW_COLORS,
     WEEK_HOURS,
     WINTER_MONTHS,
+    add_demand_line,
     balance_terms,
     curtailed,
     layout,
@@ -173,17 +173,7 @@ def dispatch_figure(
                 col=1,
             )
             visibility.append(True)
-        fig.add_scatter(
-            x=x,
-            y=demand.values[sl],
-            name="demand",
-            legendgroup="demand",
-            mode="lines",
-            line=dict(color=FLOW_COLORS["demand"], width=2.2),
-            hovertemplate="demand: %{y:,.1f} MW<extra></extra>",
-            row=1,
-            col=1,
-        )
+        add_demand_line(fig, x, demand.values[sl])
         visibility.append(True)
         for name, color, share, level in levels:
             fig.add_scatter(

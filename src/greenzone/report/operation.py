@@ -9,7 +9,6 @@ net-load forecast error over the whole operated horizon.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,12 +18,13 @@ import xarray as xr
 from plotly.subplots import make_subplots
 
 from greenzone.report.common import (
-    FLOW_COLORS,
+    add_demand_line,
     balance_terms,
     curtailed,
     layout,
     local_times,
     node_names,
+    number,
     time_title,
 )
 from greenzone.report.dispatch import _storage_levels, _week_label, add_week_selector, select_weeks
@@ -86,12 +86,6 @@ def planned_hours(plan: xr.Dataset, operation: xr.Dataset) -> xr.Dataset | None:
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{round(value, digits) + 0.0:,.{digits}f}"  # + 0.0: no "-0.0"
-
-
 def _energy_totals(ds: xr.Dataset) -> dict[str, float]:
     """Energy over the dataset's hours [MWh] (each step one hour, unweighted)."""
     return {
@@ -128,9 +122,9 @@ def comparison_rows(
             {
                 "label": "operating cost (perfect forecasts in the plan column)",
                 "unit": "USD",
-                "plan": _fmt(perfect, 0),
-                "operation": _fmt(float(cost), 0),
-                "difference": _fmt(float(cost) - perfect, 0) if perfect is not None else "n/a",
+                "plan": number(perfect, 0),
+                "operation": number(float(cost), 0),
+                "difference": number(float(cost) - perfect, 0) if perfect is not None else "n/a",
             }
         )
     if "cost_of_forecast_error_usd" in figures:
@@ -139,7 +133,7 @@ def comparison_rows(
                 "label": "cost of forecast error",
                 "unit": "USD",
                 "plan": "",
-                "operation": _fmt(figures["cost_of_forecast_error_usd"], 0),
+                "operation": number(figures["cost_of_forecast_error_usd"], 0),
                 "difference": "",
             }
         )
@@ -149,9 +143,9 @@ def comparison_rows(
             {
                 "label": label,
                 "unit": "MWh",
-                "plan": _fmt(p),
-                "operation": _fmt(op[key]),
-                "difference": _fmt(op[key] - p) if p is not None else "n/a",
+                "plan": number(p),
+                "operation": number(op[key]),
+                "difference": number(op[key] - p) if p is not None else "n/a",
             }
         )
     return rows
@@ -176,8 +170,8 @@ def skill_rows(operation: xr.Dataset) -> list[dict[str, str]]:
         rows.append(
             {
                 "quantity": str(quantity).replace("cf:", "capacity factor: "),
-                "first": _fmt(100 * float(values[0]), 1),
-                "last": _fmt(100 * float(values[-1]), 1),
+                "first": number(100 * float(values[0]), 1),
+                "last": number(100 * float(values[-1]), 1),
                 "first_h": str(first),
                 "last_h": str(last),
             }
@@ -269,17 +263,7 @@ def operation_figure(
                     row=1,
                     col=1,
                 )
-        fig.add_scatter(
-            x=x,
-            y=demand[sl],
-            name="demand",
-            legendgroup="demand",
-            mode="lines",
-            line=dict(color=FLOW_COLORS["demand"], width=2.2),
-            hovertemplate="demand: %{y:,.1f} MW<extra></extra>",
-            row=1,
-            col=1,
-        )
+        add_demand_line(fig, x, demand[sl])
         for name in dict.fromkeys([*levels_op, *levels_plan]):
             color = (levels_op.get(name) or levels_plan[name])[0]
             if name in levels_op:

@@ -160,7 +160,28 @@ HYDRO_KINDS = frozenset({"hydro_ror", "hydro_reservoir"})
 STORAGE_KINDS = frozenset({"battery", "pumped_hydro", "hydrogen"})
 
 
-class TechnologyBase(Strict):
+class ForcedOutages(Strict):
+    """Forced-outage figures of what can fail: a unit, or a circuit of a link or the grid connection."""
+
+    forced_outage_rate: float = Field(
+        0.0, ge=0, lt=1, description="share of time one unit (or circuit) is on forced outage [-]"
+    )
+    mean_time_to_repair_h: float = Field(
+        24.0, ge=1, description="mean duration of a forced outage [h]; at least the hour of the time step"
+    )
+
+
+class CircuitOutages(ForcedOutages):
+    """A link or grid connection of parallel circuits that fail on their own."""
+
+    circuits: int = Field(
+        1,
+        ge=1,
+        description="number of parallel circuits; each carries an equal share of the capacity and fails on its own",
+    )
+
+
+class TechnologyBase(ForcedOutages):
     """What every technology has: costs, lifetime, land use and reliability figures."""
 
     name: str = Field("", description="a human-readable name")
@@ -182,10 +203,6 @@ class TechnologyBase(Strict):
     unit_size_mw: float = Field(
         gt=0, description="size of one unit [MW]; adequacy draws outages unit by unit"
     )
-    forced_outage_rate: float = Field(
-        0.0, ge=0, lt=1, description="share of time a unit is on forced outage [-]"
-    )
-    mean_time_to_repair_h: float = Field(24.0, gt=0, description="mean duration of a forced outage [h]")
     source: str = Field("", description="where the figures come from; 'est.' marks an estimate")
 
 
@@ -387,7 +404,7 @@ class Node(Strict):
 # ----------------------------------------------------------------------------------------------------------
 
 
-class Link(Strict):
+class Link(CircuitOutages):
     """A transmission line between two nodes; power may flow both ways."""
 
     id: str | None = Field(None, description="link id; default 'FROM-TO'")
@@ -400,15 +417,6 @@ class Link(Strict):
     capex_usd_per_mw_km: float = Field(1000.0, ge=0, description="investment in new capacity [USD/(MW km)]")
     fixed_om_share: float = Field(0.02, ge=0, lt=1, description="fixed O&M per year as a share of capex [-]")
     lifetime_years: float = Field(40.0, gt=0, description="economic lifetime [yr]")
-    circuits: int = Field(
-        1,
-        ge=1,
-        description="number of parallel circuits; each carries an equal share of the capacity and fails on its own",
-    )
-    forced_outage_rate: float = Field(
-        0.0, ge=0, lt=1, description="share of time one circuit is on forced outage [-]"
-    )
-    mean_time_to_repair_h: float = Field(24.0, ge=1, description="mean duration of a forced outage [h]")
     source: str = Field("", description="where the figures come from; 'est.' marks an estimate")
 
     @property
@@ -421,7 +429,7 @@ class Link(Strict):
         return min(self.loss_per_100km * self.length_km / 100.0, 0.5)
 
 
-class GridConnection(Strict):
+class GridConnection(CircuitOutages):
     """The connection to the national grid at one node."""
 
     node: str = Field(description="node id where the zone connects")
@@ -437,15 +445,6 @@ class GridConnection(Strict):
         0.45, ge=0, description="CO2 of imported electricity [t CO2/MWh]"
     )
     renewable_share: float = Field(0.0, ge=0, le=1, description="renewable share of imported electricity [-]")
-    circuits: int = Field(
-        1,
-        ge=1,
-        description="number of parallel circuits; each carries an equal share of the capacity and fails on its own",
-    )
-    forced_outage_rate: float = Field(
-        0.0, ge=0, lt=1, description="share of time one circuit is on forced outage [-]"
-    )
-    mean_time_to_repair_h: float = Field(24.0, ge=1, description="mean duration of a forced outage [h]")
     source: str = Field("", description="where the figures come from")
 
 
