@@ -391,7 +391,7 @@ def test_report_of_a_folder_without_plan(tmp_path):
 # CLI
 # ----------------------------------------------------------------------------------------------------------
 
-RUN_FILES = ("plan.nc", "kpis.json", "report.html", "profiles.nc", "weather.nc", "zone.yaml")
+RUN_FILES = ("plan.nc", "kpis.json", "report.html", "profiles.nc", "weather.nc", "zone.yaml", "manifest.json")
 
 
 def greenzone(*args: str, **kwargs) -> subprocess.CompletedProcess:

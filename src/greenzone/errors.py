@@ -25,6 +25,13 @@ class WeatherError(GreenzoneError):
     exit_code = 2
 
 
+class OutputError(GreenzoneError):
+    """An output location cannot be used: it is, holds or lies inside an input, is a file where a folder is
+    meant, holds files greenzone did not write, or cannot be written."""
+
+    exit_code = 2
+
+
 class InfeasibleError(GreenzoneError):
     """The planning or operation problem has no solution; the message says why in the zone's terms."""
 

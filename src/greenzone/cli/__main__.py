@@ -1,0 +1,5 @@
+"""``python -m greenzone.cli``: the same as the ``greenzone`` command."""
+
+from greenzone.cli import main
+
+main()

@@ -1,0 +1,41 @@
+"""``greenzone report``: the report of a run folder, one self-contained HTML file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from greenzone.cli.common import Progress, app, console
+
+log = logging.getLogger("greenzone")
+
+
+@app.command()
+def report(
+    plan_dir: Annotated[
+        Path, typer.Argument(help="run folder written by 'greenzone run' (plan.nc, kpis.json, zone.yaml)")
+    ],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", "-o", help="report file; default PLAN_DIR/report.html"),
+    ] = None,
+) -> None:
+    """Write the report of a run: one self-contained HTML file that opens offline."""
+    from greenzone.output import check_output_file
+    from greenzone.report import write_report
+    from greenzone.runfolder import check_outputs, read_manifest
+
+    manifest = read_manifest(plan_dir) if plan_dir.is_dir() else None
+    if manifest is not None:
+        check_outputs(plan_dir, manifest, ("plan.nc", "kpis.json", "zone.yaml"))
+    if out is not None:
+        inputs = [(f"the run folder's {p.name}", p) for p in plan_dir.glob("*") if p.name != "report.html"]
+        check_output_file(out, inputs)
+    with Progress() as progress:
+        progress.stage("report", f"reading {plan_dir} and writing the report")
+        path = write_report(plan_dir, out=out)
+    log.info("wrote %s", path.resolve())
+    console.print(f"report: [bold]{path.resolve()}[/bold]")
