@@ -356,7 +356,7 @@ def test_unreadable_and_malformed_files(tmp_path):
         synthetic.read_climatology(tmp_path / "absent.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("sites: [1, 2\nrivers: 3\n", encoding="utf-8")
-    with pytest.raises(WeatherError, match="not valid YAML at line"):
+    with pytest.raises(WeatherError, match=r"line \d+, column \d+: not valid YAML"):
         synthetic.read_climatology(bad)
     bad.write_text("- just a list\n", encoding="utf-8")
     with pytest.raises(WeatherError, match="must be a mapping"):

@@ -61,11 +61,11 @@ import numpy as np
 import pandas as pd
 import pvlib
 import xarray as xr
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from scipy import optimize, signal, special
 
 from greenzone.errors import WeatherError
+from greenzone.safe_read import load_yaml
 from greenzone.weather.schema import make_weather
 
 __all__ = [
@@ -186,27 +186,36 @@ def read_climatology(path: str | Path) -> Climatology:
         would be valid.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WeatherError(f"{path}: cannot read the climatology file ({exc.strerror or exc}).") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise WeatherError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}.") from None
+    raw = load_yaml(path, what="climatology file", error=WeatherError)
     if not isinstance(raw, dict):
         raise WeatherError(
             f"{path}: a climatology file must be a mapping with keys wind_height_m, reference, sites, rivers; "
             f"found {type(raw).__name__}."
         )
+    where = _not_finite_at(raw)
+    if where is not None:
+        raise WeatherError(f"{path}: {where}: every number must be finite; .inf and .nan are not figures.")
     try:
         climatology = Climatology.model_validate(raw)
     except ValidationError as exc:
         raise WeatherError(_describe_errors(path, exc)) from None
     climatology._path = str(path)
     return climatology
+
+
+def _not_finite_at(value: Any, at: str = "") -> str | None:
+    """The dotted path (``sites.shusha.wind_mean_ms``, ``rivers.terter.monthly_share[2]``) of the first
+    infinite or NaN number in a parsed YAML value, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return at or "(top level)"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _not_finite_at(
+            item, f"{at}[{key}]" if isinstance(key, int) else f"{at}.{key}" if at else str(key)
+        )
+        if found is not None:
+            return found
+    return None
 
 
 def _describe_errors(path: Path, exc: ValidationError) -> str:

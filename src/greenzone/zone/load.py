@@ -7,6 +7,7 @@ Every problem becomes one :class:`~greenzone.errors.ZoneError` whose message nam
 from __future__ import annotations
 
 import difflib
+import reprlib
 import types
 import typing
 from collections.abc import Iterable
@@ -14,12 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from greenzone.errors import ZoneError
+from greenzone.safe_read import load_yaml
 from greenzone.zone.checks import check_zone
-from greenzone.zone.schema import Zone
+from greenzone.zone.schema import Boolean, HourlySeries, Zone
 
 EMBEDDED_ZONE = "karabakh"
 """Name of the zone shipped in the package and used when no zone file is given."""
@@ -59,48 +60,26 @@ def load_zone(path: str | Path | None = None) -> Zone:
     if problems:
         lines = [f"{path}: {field}: {message}" for field, message in problems]
         raise ZoneError(_join(lines, "zone file"))
+    _remember_file(zone, path)
     return zone
+
+
+def _remember_file(zone: Zone, path: Path) -> None:
+    """Let the zone and its hourly price series name ``path`` in messages about the files they refer to."""
+    zone._zone_file = str(path)
+    if zone.grid is not None:
+        for price in (zone.grid.import_price_usd_per_mwh, zone.grid.export_price_usd_per_mwh):
+            if isinstance(price, HourlySeries):
+                price._zone_file = str(path)
 
 
 # ---------------------------------------------------------------------------------------------- YAML
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, yaml.Node] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first at line {seen[key].start_mark.line + 1})", mark
-            )
-        seen[key] = key_node
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML file, turning every failure into a ZoneError that names the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ZoneError(f"{path}: no such zone file; give the path of a zone YAML file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ZoneError(f"{path}: cannot read the zone file ({exc}).") from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
-        raise ZoneError(f"{path}: {where}: not valid YAML: {exc.problem or exc}.") from None
-    except yaml.YAMLError as exc:
-        raise ZoneError(f"{path}: not valid YAML: {exc}.") from None
+    """Parse a YAML file under greenzone's input policy (:mod:`greenzone.safe_read`: size, kind of file,
+    UTF-8, duplicate keys, nesting, aliases), turning every failure into a ZoneError naming file and line."""
+    return load_yaml(path, what="zone file", error=ZoneError)
 
 
 def _resolve_paths(raw: dict, base: Path) -> dict:
@@ -251,8 +230,13 @@ def _walk(loc: tuple) -> tuple[str, type[BaseModel] | None]:
     return "".join(parts), holder
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxlong = 3, 8, 6, 50, 30
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    """A value for a message, at most 60 characters, whatever its size (reprlib stops early)."""
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -269,15 +253,34 @@ def format_validation_error(exc: ValidationError, path: Path, raw: Any = None) -
             message = f"unknown key '{key}'{hint}" + ("" if hint else f". Valid keys: {', '.join(valid)}.")
         elif kind == "missing":
             message = "required field is missing"
+        elif isinstance(err.get("input"), Boolean):
+            message = f"a number is needed here, not {err['input']!r}"
+        elif kind == "finite_number":
+            message = _not_finite(err["input"], holder, err["loc"])
         else:
             message = err["msg"]
             if message.startswith("Value error, "):
                 message = message[len("Value error, ") :]
-            quiet = kind in ("union_tag_invalid", "union_tag_not_found") or "got " in message
+            quiet = (
+                kind in ("union_tag_invalid", "union_tag_not_found")
+                or "got " in message
+                or ", not " in message
+            )
             if not quiet and not isinstance(err.get("input"), dict):
                 message += f" (got {_short(err.get('input'))})"
         lines.append(f"{path}: {field or '(top level)'}: {message}")
     return _join(lines, "zone file")
+
+
+def _not_finite(value: Any, holder: type[BaseModel] | None, loc: tuple) -> str:
+    """Why ``.inf``/``.nan`` is refused, and how to write an open limit where the field has one."""
+    text = {"inf": ".inf", "-inf": "-.inf", "nan": ".nan"}.get(str(value).strip().lower(), repr(value))
+    message = f"must be a finite number, not {text}"
+    key = next((element for element in reversed(loc) if isinstance(element, str)), None)
+    field = None if holder is None or key is None else holder.model_fields.get(key)
+    if field is not None and field.default is None and not isinstance(loc[-1], int):
+        message += f"; to leave it open (no limit), leave '{key}' out"
+    return message
 
 
 def _join(lines: list[str], what: str) -> str:

@@ -14,9 +14,12 @@ function), before the first year the first value holds. See :class:`YearValue`.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -24,7 +27,9 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     field_validator,
+    model_validator,
 )
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -32,9 +37,100 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class Strict(BaseModel):
-    """Base of every zone model: frozen, and unknown keys are an error."""
+    """Base of every zone model: frozen, unknown keys are an error, and numbers are numbers.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    Every number must be finite: ``.inf`` and ``.nan`` are refused (an open limit is written by leaving the
+    field out), and ``true``/``false`` where a number is meant is refused rather than read as 1 or 0.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        """Wrap a boolean given to a number field (also inside a list) so that the field refuses it."""
+        if not isinstance(data, dict):
+            return data
+        fields = _number_fields(cls)
+        out = dict(data)
+        for key, value in data.items():
+            if key in fields and _has_boolean(value):
+                out[key] = (
+                    [Boolean(v) if isinstance(v, bool) else v for v in value]
+                    if isinstance(value, list)
+                    else Boolean(value)
+                )
+        return out
+
+
+class Boolean:
+    """A YAML ``true``/``false`` written where a number is meant. No number field accepts it (pydantic would
+    read it as 1 or 0), and :func:`greenzone.zone.load.format_validation_error` words the refusal."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "true" if self.value else "false"
+
+
+def _has_boolean(value: Any) -> bool:
+    """True for a boolean, or a list holding one."""
+    return isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value))
+
+
+@functools.cache
+def _number_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Names and aliases of the fields of ``model`` that hold numbers (also in a list) and no booleans."""
+    names = set()
+    for name, field in model.model_fields.items():
+        leaves = _leaf_types(field.annotation)
+        if leaves & {int, float} and bool not in leaves:
+            names.update({name, field.alias or name})
+    return frozenset(names)
+
+
+def _leaf_types(annotation: Any) -> set[Any]:
+    """The plain types an annotation admits, looking through Annotated, Optional, Union and list."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _leaf_types(get_args(annotation)[0])
+    if origin in (Union, UnionType, list):
+        return {leaf for arg in get_args(annotation) for leaf in _leaf_types(arg)}
+    return {annotation}
+
+
+def _finite(value: float, what: str = "") -> float:
+    """``value`` as a float, refused unless finite (an integer too large for a float is not finite)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{what}must be a finite number, not {_short_number(value)}")
+    return number
+
+
+def _non_negative_number(value: Any) -> bool:
+    """True for a finite number >= 0 (not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return _finite(value) >= 0
+    except ValueError:
+        return False
+
+
+def _short_number(value: Any) -> str:
+    """A value as YAML spells it (``.inf``, ``.nan``, ``true``), long integers shortened."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"inf": ".inf", "-inf": "-.inf"}.get(repr(value), ".nan")
+    text = repr(value)
+    return text if len(text) <= 20 else f"{text[:8]}...({len(text)} digits)"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -93,16 +189,17 @@ def _parse_year_value(value: Any) -> YearValue:
     if isinstance(value, bool):
         raise ValueError("expected a number or a mapping {year: number}, got a boolean")
     if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"must be >= 0, got {value}")
-        return YearValue.constant(float(value))
+        number = _finite(value)
+        if number < 0:
+            raise ValueError(f"must be >= 0, not {value!r}")
+        return YearValue.constant(number)
     if isinstance(value, Mapping) and value:
         points = {}
         for year, v in value.items():
             if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2200:
                 raise ValueError(f"years must be integers such as 2027, got {year!r}")
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                raise ValueError(f"the value for {year} must be a number >= 0, got {v!r}")
+            if not _non_negative_number(v):
+                raise ValueError(f"the value for {year} must be a finite number >= 0, not {_short_number(v)}")
             points[year] = float(v)
         return YearValue(points)
     raise ValueError(f"expected a number or a mapping {{year: number}}, got {value!r}")
@@ -120,6 +217,7 @@ class HourlySeries(Strict):
 
     csv: str = Field(description="path of the CSV file, relative to the zone file")
     column: str = Field("value", description="the column holding the values")
+    _zone_file: str | None = PrivateAttr(None)  # set by load_zone, named in messages about the CSV
 
 
 def _parse_price(value: Any) -> float | HourlySeries:
@@ -128,7 +226,7 @@ def _parse_price(value: Any) -> float | HourlySeries:
     if isinstance(value, bool):
         raise ValueError("expected a price in USD/MWh or {csv: FILE, column: NAME}")
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(value, "a price ")
     if isinstance(value, Mapping):
         return HourlySeries.model_validate(value)
     raise ValueError(f"expected a price in USD/MWh or {{csv: FILE, column: NAME}}, got {value!r}")
@@ -513,6 +611,13 @@ class Zone(Strict):
     grid: GridConnection | None = Field(None, description="the national-grid connection; empty: islanded")
     policy: Policy = Field(default_factory=Policy)
     sources: list[str] = Field(default_factory=list, description="references for the figures in this file")
+    _zone_file: str | None = PrivateAttr(None)
+
+    @property
+    def zone_file(self) -> str | None:
+        """The file the zone was read from (None for a zone built in code); messages about the files it
+        refers to name it."""
+        return self._zone_file
 
     @field_validator("timezone")
     @classmethod

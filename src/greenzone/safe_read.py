@@ -1,0 +1,229 @@
+"""The one input policy for the files greenzone reads: how large, what kind of file, which text encoding,
+and how YAML is parsed.
+
+- **Size**: a file larger than its limit is refused before it is parsed; at most ``limit + 1`` bytes are
+  ever read, so a pipe or ``/proc`` file cannot exhaust memory either. Devices (``/dev/zero``), sockets and
+  folders are refused by kind.
+- **Text**: UTF-8 (a byte-order mark is allowed); a NUL byte marks a binary file (a spreadsheet, an archive)
+  and is refused; an invalid byte is refused with its line.
+- **YAML**: the safe loader (plain data only), duplicate keys refused, nesting at most
+  :data:`MAX_YAML_DEPTH` deep, at most :data:`MAX_YAML_ALIASES` aliases and :data:`MAX_YAML_NODES` values
+  once aliases are expanded (the "billion laughs" bomb), and values PyYAML cannot build (a date such as
+  ``2027-13-45``, an integer of thousands of digits) refused with their line.
+
+Every refusal is one error of the caller's class (:class:`~greenzone.errors.ZoneError`,
+:class:`~greenzone.errors.WeatherError`, ...) whose message starts with the file and names the fix. Numbers
+inside the files (finite, not booleans) are the business of each reader; see :mod:`greenzone.csv_table`.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from greenzone.errors import GreenzoneError
+
+MIB = 1024 * 1024
+MAX_TEXT_BYTES = 20 * MIB
+"""Largest zone file, climatology or state file [bytes]."""
+MAX_SERIES_CSV_BYTES = 256 * MIB
+"""Largest hourly series CSV: demand, price, discharge, forecast [bytes] (20 years of hours is ~5 MB)."""
+MAX_WEATHER_CSV_BYTES = 1024 * MIB
+"""Largest weather CSV [bytes] (20 years x 10 sites of hours is ~100 MB)."""
+MAX_YAML_DEPTH = 40
+"""Deepest nesting of YAML lists and mappings (a zone file needs 6)."""
+MAX_YAML_ALIASES = 1000
+"""Most YAML aliases (``*name``) in one file."""
+MAX_YAML_NODES = 1_000_000
+"""Most YAML values in one file, counting each alias as the values it repeats."""
+
+ErrorType = type[GreenzoneError]
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MIB:.3g} MB"
+
+
+def read_bytes(
+    path: str | Path, *, what: str, error: ErrorType, limit: int, label: str | None = None
+) -> bytes:
+    """The contents of ``path``, refused unless it is a file of at most ``limit`` bytes.
+
+    Parameters
+    ----------
+    what : what the file is, for messages (``"zone file"``, ``"demand CSV"``).
+    error : the GreenzoneError subclass to raise.
+    limit : largest size allowed [bytes]; at most ``limit + 1`` bytes are read.
+    label : how messages start (default the path), e.g. ``"zone.yaml: nodes[0].demand.csv: demand.csv"``.
+    """
+    path = Path(path)
+    label = label or str(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise error(f"{label}: cannot read: no such {what}; check the path.") from None
+    except OSError as exc:
+        raise error(f"{label}: cannot read the {what} ({exc.strerror or exc}).") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{label}: is a folder, not a {what}; give the path of the file.")
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode)):
+        raise error(f"{label}: is a device or socket, not a {what}; give the path of a file.")
+    too_large = (
+        f"{label}: the {what} is larger than {_megabytes(limit)}, the most greenzone reads; check that this "
+        "is the right file"
+    )
+    if info.st_size > limit:
+        raise error(f"{too_large} (it has {_megabytes(info.st_size)}).")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise error(f"{label}: cannot read the {what} ({exc.strerror or exc}).") from None
+    if len(data) > limit:
+        raise error(f"{too_large}.")
+    return data
+
+
+def read_text(path: str | Path, *, what: str, error: ErrorType, limit: int, label: str | None = None) -> str:
+    """The contents of ``path`` as UTF-8 text (see :func:`read_bytes`); a binary file or a byte that is not
+    UTF-8 is refused, naming its line."""
+    data = read_bytes(path, what=what, error=error, limit=limit, label=label)
+    label = label or str(path)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise error(
+            f"{label}: line {line}: a NUL byte; this is a binary file, not a text {what} (a spreadsheet or an "
+            "archive?). Save it as UTF-8 text."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(
+            f"{label}: line {line}: byte 0x{data[exc.start]:02x} is not UTF-8 text; save the {what} as UTF-8."
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------- YAML
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """A SafeLoader that rejects duplicate keys and counts nesting depth, aliases and expanded values."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201 (PyYAML's signature)
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_YAML_ALIASES} aliases (*name)", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+        start = self.peek_event().start_mark
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", start
+            )
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        self._count(node, start)
+        return node
+
+    def _count(self, node: yaml.Node, start: yaml.Mark) -> None:
+        """Record how many values ``node`` stands for once aliases are expanded; refuse too many."""
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        else:
+            children = []
+        size = 1 + sum(self._sizes.get(id(child), 1) for child in children)
+        if size > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"more than {MAX_YAML_NODES:,} values once aliases are expanded (aliases repeating aliases?)",
+                start,
+            )
+        if children:
+            self._sizes[id(node)] = size
+
+    def construct_object(self, node, deep=False):  # noqa: ANN001, ANN201 (PyYAML's signature)
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:  # a date like 2027-13-45, an integer of 5,000 digits
+            reason = str(exc).split("; use sys.set_int_max_str_digits")[0]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{_short(node.value)} cannot be read ({reason})", node.start_mark
+            ) from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _construct_mapping(loader: _LimitedLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """Build a mapping, refusing duplicate and unhashable keys (PyYAML silently keeps the last duplicate)."""
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            first = seen.get(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a list or mapping used as a key; keys must be plain text or numbers",
+                key_node.start_mark,
+            ) from None
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first at line {first.start_mark.line + 1})",
+                key_node.start_mark,
+            )
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=deep)
+
+
+_LimitedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_yaml(text: str, *, label: str, what: str, error: ErrorType) -> Any:
+    """Parse YAML ``text`` (from the file ``label``) with the limits of this module; every failure is one
+    ``error`` naming the file and the line."""
+    try:
+        loader = _LimitedLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise error(f"{label}: {where}not valid YAML: {exc.problem or exc}.") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{label}: not valid YAML: {exc}.") from None
+    except RecursionError:
+        raise error(f"{label}: nested too deeply to read; a {what} needs only a few levels.") from None
+
+
+def load_yaml(path: str | Path, *, what: str, error: ErrorType, limit: int | None = None) -> Any:
+    """Read and parse a YAML file under this module's policy (size, kind of file, UTF-8, YAML limits);
+    ``limit`` [bytes] defaults to :data:`MAX_TEXT_BYTES`."""
+    text = read_text(path, what=what, error=error, limit=MAX_TEXT_BYTES if limit is None else limit)
+    return parse_yaml(text, label=str(path), what=what, error=error)
