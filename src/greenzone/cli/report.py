@@ -24,16 +24,12 @@ def report(
     ] = None,
 ) -> None:
     """Write the report of a run: one self-contained HTML file that opens offline."""
-    from greenzone.output import check_output_file
     from greenzone.report import write_report
     from greenzone.runfolder import check_outputs, read_manifest
 
     manifest = read_manifest(plan_dir) if plan_dir.is_dir() else None
     if manifest is not None:
         check_outputs(plan_dir, manifest, ("plan.nc", "kpis.json", "zone.yaml"))
-    if out is not None:
-        inputs = [(f"the run folder's {p.name}", p) for p in plan_dir.glob("*") if p.name != "report.html"]
-        check_output_file(out, inputs)
     with Progress() as progress:
         progress.stage("report", f"reading {plan_dir} and writing the report")
         path = write_report(plan_dir, out=out)

@@ -429,11 +429,18 @@ def write_report(
         ------
         ReportError
             when ``plan_dir`` holds no readable ``plan.nc``.
+        OutputError
+            when ``out`` is a file of the run folder, a folder, or an existing file that is not a greenzone report
+            (the output policy of :mod:`greenzone.output`).
     """
     from greenzone.kpi import kpis
-    from greenzone.output import write_text
+    from greenzone.output import check_output_file, write_text
 
     plan_dir = Path(plan_dir)
+    target = Path(out) if out is not None else plan_dir / "report.html"
+    if out is not None:
+        read = [(f"the run folder's {p.name}", p) for p in plan_dir.glob("*") if p.name != "report.html"]
+        check_output_file(target, read)
     plan = _read_plan(plan_dir)
     notes = []
     if zone is None and (plan_dir / "zone.yaml").is_file():
@@ -470,7 +477,6 @@ def write_report(
             f"{ad_dir / 'adequacy.json'} not found: give the folder a 'greenzone adequacy' wrote"
         )
     html = render_report(plan, figures, zone, notes=notes, operation=operated, adequacy=assessed)
-    target = Path(out) if out is not None else plan_dir / "report.html"
     return write_text(html, target)
 
 
