@@ -161,7 +161,7 @@ def check_output_folder(out: str | Path, inputs: Inputs = (), *, option: str = "
         if source == target or target in source.parents:
             raise OutputError(
                 f"{option} {out} would replace {label} {source}, which this command reads: the output folder "
-                f"is replaced whole. Write to another folder, e.g. {out.parent / (out.name + '-results')}."
+                f"is replaced whole. Write to another folder, e.g. {target.parent / (target.name + '-results')}."
             )
         if source.is_dir() and source in target.parents:
             raise OutputError(

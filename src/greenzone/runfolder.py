@@ -137,7 +137,7 @@ def read_run(folder: str | Path, *, zone_file: str | Path | None = None) -> RunF
     folder = Path(folder)
     if not folder.is_dir():
         raise RunFolderError(
-            f"{folder}: no such folder; give the folder a 'greenzone run' wrote (it holds "
+            f"{folder}: {'not a folder' if folder.exists() else 'no such folder'}; give the folder a 'greenzone run' wrote (it holds "
             + ", ".join(RUN_FILES)
             + ")."
         )
