@@ -352,7 +352,7 @@ def test_bad_climatology_names_file_and_field(tmp_path, raw_climatology, mutate,
 
 
 def test_unreadable_and_malformed_files(tmp_path):
-    with pytest.raises(WeatherError, match="cannot read"):
+    with pytest.raises(WeatherError, match="no such climatology file"):
         synthetic.read_climatology(tmp_path / "absent.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("sites: [1, 2\nrivers: 3\n", encoding="utf-8")

@@ -13,15 +13,22 @@ and how YAML is parsed.
 
 Every refusal is one error of the caller's class (:class:`~greenzone.errors.ZoneError`,
 :class:`~greenzone.errors.WeatherError`, ...) whose message starts with the file and names the fix. Numbers
-inside the files (finite, not booleans) are the business of each reader; see :mod:`greenzone.csv_table`.
+inside the files must be finite; the CSV helpers here (:func:`read_csv_table`, :func:`parse_numbers`,
+:func:`parse_times`) name the line and column of the first bad cell and convert times to naive UTC once.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import yaml
 
 from greenzone.errors import GreenzoneError
@@ -64,7 +71,7 @@ def read_bytes(
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise error(f"{label}: cannot read: no such {what}; check the path.") from None
+        raise error(f"{label}: no such {what} (file not found); check the path.") from None
     except OSError as exc:
         raise error(f"{label}: cannot read the {what} ({exc.strerror or exc}).") from None
     if stat.S_ISDIR(info.st_mode):
@@ -227,3 +234,168 @@ def load_yaml(path: str | Path, *, what: str, error: ErrorType, limit: int | Non
     ``limit`` [bytes] defaults to :data:`MAX_TEXT_BYTES`."""
     text = read_text(path, what=what, error=error, limit=MAX_TEXT_BYTES if limit is None else limit)
     return parse_yaml(text, label=str(path), what=what, error=error)
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A small CSV file as text cells: its header, each column's cells and each data row's line number."""
+
+    label: str
+    """How messages about the file start (the path, with the zone file and field in front when known)."""
+    columns: list[str]
+    """Header cells, stripped, in file order."""
+    cells: dict[str, list[str]]
+    """Each column's cells, stripped, one per data row."""
+    lines: np.ndarray
+    """Line number in the file of each data row."""
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def line(self, row: int) -> str:
+        """``"<label> line N"`` for data row ``row`` (0-based)."""
+        return f"{self.label} line {int(self.lines[row])}"
+
+    def head(self, rows: int) -> CsvTable:
+        """The table of its first ``rows`` data rows."""
+        cells = {name: values[:rows] for name, values in self.cells.items()}
+        return CsvTable(label=self.label, columns=self.columns, cells=cells, lines=self.lines[:rows])
+
+
+def read_csv_table(
+    path: str | Path, *, what: str, error: ErrorType, limit: int | None = None, label: str | None = None
+) -> CsvTable:
+    """Read a comma-separated file of a header row and data rows into text cells, under the file policy of
+    this module (size: ``limit`` [bytes], default :data:`MAX_SERIES_CSV_BYTES`; kind; UTF-8).
+
+    Lines starting with ``#`` and blank lines are skipped; every data row must have as many cells as the
+    header, and header names must be unique. Numbers and times are parsed by :func:`parse_numbers` and
+    :func:`parse_times`, which name the line of the first bad cell.
+    """
+    label = label or str(path)
+    limit = MAX_SERIES_CSV_BYTES if limit is None else limit
+    text = read_text(path, what=what, error=error, limit=limit, label=label)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for row in reader:
+            line, start = start, reader.line_num + 1  # the line this row started on; the next row's
+            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                continue
+            cells = [cell.strip() for cell in row]
+            if header is None:
+                header = cells
+                _check_header(header, label, line, what, error)
+                continue
+            if len(cells) != len(header):
+                raise error(
+                    f"{label} line {line}: {len(cells)} cells, but the header has {len(header)} "
+                    f"({', '.join(header)}); write one cell per column, separated by commas."
+                )
+            rows.append(cells)
+            lines.append(line)
+    except csv.Error as exc:
+        raise error(
+            f'{label} line {start}: cannot be read as CSV ({exc}); is a quote (") left open?'
+        ) from None
+    if header is None:
+        raise error(f"{label}: the {what} is empty; it needs a header row and one row per hour.")
+    cells_by_column = {name: [row[j] for row in rows] for j, name in enumerate(header)}
+    return CsvTable(label=label, columns=header, cells=cells_by_column, lines=np.asarray(lines, dtype=int))
+
+
+def _check_header(header: list[str], label: str, line: int, what: str, error: ErrorType) -> None:
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t"):
+        sep = "';'" if ";" in header[0] else "tabs"
+        raise error(f"{label} line {line}: the columns are separated by {sep}; separate them by commas.")
+    if any(not name for name in header):
+        raise error(
+            f"{label} line {line}: the header has an empty column name; name every column of the {what}."
+        )
+    seen = set()
+    for name in header:
+        if name in seen:
+            raise error(
+                f"{label} line {line}: column '{name}' appears twice in the header; name each column once."
+            )
+        seen.add(name)
+
+
+def parse_numbers(table: CsvTable, column: str, *, unit: str, error: ErrorType) -> np.ndarray:
+    """The cells of ``column`` as finite floats [``unit``]; an empty cell, text, ``inf`` or ``nan`` is refused
+    naming its line and column, and how many such cells the column has."""
+    text = pd.Series(table.cells[column], dtype=object)
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raw = table.cells[column][row]
+        if raw == "":
+            problem = "is empty"
+        elif np.isnan(numbers[row]) and raw.lower() not in ("nan", "na", "n/a", "null", "none"):
+            problem = f": '{_cell(raw)}' is not a number"
+        else:
+            problem = f": '{_cell(raw)}' is not a finite number"
+        count = int(bad.sum())
+        raise error(
+            f"{table.line(row)}: column '{column}'{'' if problem.startswith(':') else ' '}{problem}"
+            + (f" ({count} such cells in this column)" if count > 1 else "")
+            + f"; write a number in [{unit}] in every row (greenzone does not fill gaps)."
+        )
+    return numbers
+
+
+def _cell(text: str) -> str:
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+TIME_OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+"""A time that ends in an explicit UTC offset (``...+04:00``, ``...Z``)."""
+
+
+def parse_times(table: CsvTable, column: str, *, timezone: str | None, error: ErrorType) -> pd.DatetimeIndex:
+    """The cells of ``column`` as timezone-naive UTC times, converted once, here.
+
+    Times with a UTC offset (``2027-01-01 00:00+04:00``) are converted to UTC; times without one are local
+    times of ``timezone`` (an IANA name), or UTC when ``timezone`` is None. All times of one file must be
+    written the same way; a local time that a daylight-saving change makes ambiguous or impossible is refused,
+    with the fix: write the times with their UTC offset.
+    """
+    text = pd.Series(table.cells[column], dtype=object)
+    with_offset = text.str.contains(TIME_OFFSET).to_numpy(dtype=bool)
+    if with_offset.any() and not with_offset.all():
+        first_with, first_without = int(np.flatnonzero(with_offset)[0]), int(np.flatnonzero(~with_offset)[0])
+        raise error(
+            f"{table.line(first_with)}: '{text[first_with]}' has a UTC offset, but line "
+            f"{table.lines[first_without]} ('{text[first_without]}') has none; write every time the same way."
+        )
+    offsets = bool(with_offset.all()) and len(text) > 0
+    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=offsets)
+    if parsed.isna().any():  # not ISO 8601 throughout: let pandas infer one format for the column
+        parsed = pd.to_datetime(text, errors="coerce", utc=offsets)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise error(
+            f"{table.line(row)}: column '{column}': '{_cell(text[row])}' is not a time; write times such as "
+            f"'2027-01-01 13:00' or '2027-01-01 13:00+04:00' ({int(bad.sum())} bad time(s) in all)."
+        )
+    times = pd.DatetimeIndex(parsed)
+    if offsets:
+        return times.tz_convert("UTC").tz_localize(None).as_unit("ns")
+    if timezone is None:
+        return times.as_unit("ns")
+    try:
+        local = times.tz_localize(timezone, ambiguous="infer", nonexistent="raise")
+    except (ValueError, TypeError) as exc:  # pandas' AmbiguousTimeError and NonExistentTimeError
+        raise error(
+            f"{table.label}: column '{column}': local times cannot be converted to UTC in {timezone} ({exc}); near "
+            "a daylight-saving change write the times with their UTC offset, e.g. '2027-03-28 02:00+04:00'."
+        ) from None
+    return local.tz_convert("UTC").tz_localize(None).as_unit("ns")

@@ -25,6 +25,7 @@ hourly levels, else at least at its current level.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,8 +34,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from greenzone import safe_read
 from greenzone.operate.rolling import ForecastError, OperationModel, _by_unit, _check_forecast, initial_state
 from greenzone.planning import _to_grid
+from greenzone.safe_read import parse_numbers, parse_times, read_csv_table, read_text
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
 
 __all__ = ["read_forecast_csv", "read_state_json", "schedule", "schedule_table"]
@@ -44,20 +47,62 @@ _COLUMN = re.compile(r"^(demand|cf|inflow|min_release):([^\s\[]+)\s*\[([^\]]*)\]
 
 
 def read_state_json(path: str | Path) -> dict[str, float]:
-    """Storage and reservoir levels [MWh] by unit label from a JSON file (checked against the zone later)."""
+    """Storage and reservoir levels [MWh] by unit label from a JSON file (checked against the zone later).
+
+    The file is read under :mod:`greenzone.safe_read` (size, kind, UTF-8); it must be one JSON object whose
+    keys appear once and whose values are finite numbers >= 0 (not true/false, not NaN or Infinity).
+    """
     path = Path(path)
+    text = read_text(path, what="state file", error=ForecastError, limit=safe_read.MAX_TEXT_BYTES)
     try:
-        data = json.loads(path.read_text())
-    except OSError as exc:
-        raise ForecastError(f"{path}: cannot read the state file ({exc.strerror or exc})") from None
+        data = json.loads(text, object_pairs_hook=lambda pairs: _unique_keys(pairs, path))
+    except ForecastError:
+        raise
     except json.JSONDecodeError as exc:
-        raise ForecastError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        raise ForecastError(
+            f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); write an object like "
+            '{"node/battery": 120.0}'
+        ) from None
+    except (ValueError, RecursionError) as exc:  # an integer of thousands of digits; nesting too deep
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split("; use sys.")[0]
+        raise ForecastError(f"{path}: not valid JSON ({reason})") from None
     if not isinstance(data, dict):
         raise ForecastError(f'{path}: the state must be a JSON object like {{"node/battery": 120.0}} [MWh]')
     for label, value in data.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ForecastError(f"{path}: the level of {label!r} must be a number [MWh], got {value!r}")
+            raise ForecastError(
+                f"{path}: key {label!r}: the level must be a number [MWh], got {_json(value)}"
+            )
+        if not _finite(value) or value < 0:
+            raise ForecastError(
+                f"{path}: key {label!r}: the level must be a finite number >= 0 [MWh], got {_json(value)}"
+            )
     return {str(k): float(v) for k, v in data.items()}
+
+
+def _unique_keys(pairs: list[tuple[str, object]], path: Path) -> dict[str, object]:
+    """A JSON object's pairs as a dict, refusing a key that appears twice (json keeps the last silently)."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ForecastError(f"{path}: key {key!r} appears twice; give each unit's level once")
+        out[key] = value
+    return out
+
+
+def _finite(value: float) -> bool:
+    """True for a finite number (an integer too large for a float is not)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _json(value: object) -> str:
+    """A JSON value as the file spells it, shortened."""
+    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else repr(value)
+    text = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}.get(text, text)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def read_forecast_csv(
@@ -69,38 +114,35 @@ def read_forecast_csv(
 ) -> xr.Dataset:
     """A forecast CSV (format in this module's docstring) as a profiles-shaped window Dataset; with
     ``horizon``, its first ``horizon`` hours (fewer rows are an error). With ``capacities`` (a Plan), units
-    without capacity need no columns (they take the profiles)."""
+    without capacity need no columns (they take the profiles). The file is read under
+    :mod:`greenzone.safe_read` (size, kind, UTF-8); every cell of the rows used must be a finite number, and a
+    bad cell is named by line and column. Times with a UTC offset are converted to UTC."""
     path = Path(path)
-    try:
-        df = pd.read_csv(path, comment="#")
-    except pd.errors.EmptyDataError:
-        raise ForecastError(f"{path}: the forecast file is empty") from None
-    except (OSError, ValueError) as exc:
-        raise ForecastError(f"{path}: cannot read the forecast file ({exc})") from None
-    if df.empty:
+    table = read_csv_table(path, what="forecast file", error=ForecastError)
+    if not len(table):
         raise ForecastError(f"{path}: the forecast file has no rows (one row per hour is needed)")
     if horizon is not None:
-        if len(df) < horizon:
+        if len(table) < horizon:
             raise ForecastError(
-                f"{path}: the forecast covers {len(df)} hours, but the horizon is {horizon} hours"
+                f"{path}: the forecast covers {len(table)} hours, but the horizon is {horizon} hours"
             )
-        df = df.iloc[:horizon]
-    if "time" not in df.columns:
+        table = table.head(horizon)
+    if "time" not in table.columns:
         raise ForecastError(f"{path}: a 'time' column is needed (hourly, UTC, label = start of the hour)")
-    try:
-        time = pd.DatetimeIndex(pd.to_datetime(df["time"]))
-    except (ValueError, TypeError) as exc:
-        raise ForecastError(f"{path}: column 'time' has values that are not times ({exc})") from None
-    if time.tz is not None:
-        time = time.tz_convert("UTC").tz_localize(None)
-    if len(time) > 1 and not (pd.Series(time).diff().dropna() == pd.Timedelta("1h")).all():
-        raise ForecastError(f"{path}: the times must be consecutive hours without gaps or repeats")
+    time = parse_times(table, "time", timezone=None, error=ForecastError)
+    steps = np.diff(time.asi8) if len(time) > 1 else np.array([], dtype=np.int64)
+    if (steps != pd.Timedelta("1h").value).any():
+        row = int(np.flatnonzero(steps != pd.Timedelta("1h").value)[0]) + 1
+        raise ForecastError(
+            f"{table.line(row)}: the times must be consecutive hours without gaps or repeats "
+            f"({time[row - 1]:%Y-%m-%d %H:%M} is followed by {time[row]:%Y-%m-%d %H:%M})"
+        )
     nodes, techs = zone.node_ids, list(profiles["technology"].values)
     columns: dict[tuple[str, str], pd.Series] = {}
-    for column in df.columns:
+    for column in table.columns:
         if column == "time":
             continue
-        match = _COLUMN.match(str(column).strip())
+        match = _COLUMN.match(column)
         if not match:
             raise ForecastError(
                 f"{path}: column {column!r} is not understood; use 'demand:<node> [MW]', "
@@ -125,14 +167,16 @@ def read_forecast_csv(
                 or tech not in zone.nodes[nodes.index(node)].technologies
             ):
                 raise ForecastError(f"{path}: column {column!r} names no unit of the zone ({unit_label!r})")
-        values = pd.to_numeric(df[column], errors="coerce")
-        if values.isna().any() or not np.isfinite(values.to_numpy(float)).all():
-            raise ForecastError(f"{path}: column {column!r} has empty or non-numeric values")
-        if (values < 0).any() or (kind == "cf" and (values > 1).any()):
+        values = parse_numbers(table, column, unit=_UNITS[kind], error=ForecastError)
+        outside = (values < 0) | ((values > 1) if kind == "cf" else False)
+        if outside.any():
+            row = int(np.flatnonzero(outside)[0])
             raise ForecastError(
-                f"{path}: column {column!r} has values outside " + ("0 … 1" if kind == "cf" else "0 … inf")
+                f"{table.line(row)}: column {column!r} has values outside "
+                + ("0 … 1" if kind == "cf" else "0 … inf")
+                + f" ({values[row]:g})"
             )
-        columns[(kind, unit_label)] = values
+        columns[(kind, unit_label)] = pd.Series(values)
     # defaults: the run's profiles at the same hour of the year
     n_p = profiles.sizes["time"]
     p_time = pd.DatetimeIndex(profiles.indexes["time"])

@@ -140,11 +140,13 @@ def temperature_factor(demand: Demand, temp_air: np.ndarray, local_time: pd.Date
     )
 
 
-def scale_to_annual(values: np.ndarray, time: pd.DatetimeIndex, annual_mwh: float) -> np.ndarray:
+def scale_to_annual(
+    values: np.ndarray, time: pd.DatetimeIndex, annual_mwh: float, *, field: str = "demand"
+) -> np.ndarray:
     """Scale hourly values so that each calendar year (UTC) holds ``annual_mwh`` [MWh].
 
     A year the time index covers only in part is scaled so that its mean power matches the annual mean
-    power ``annual_mwh / hours in that year`` [MW].
+    power ``annual_mwh / hours in that year`` [MW]. ``field`` names the demand in messages.
     """
     out = np.asarray(values, dtype=float).copy()
     years = time.year.to_numpy()
@@ -154,7 +156,8 @@ def scale_to_annual(values: np.ndarray, time: pd.DatetimeIndex, annual_mwh: floa
         mean = out[mask].mean()
         if mean <= 0:
             raise ZoneError(
-                f"demand shape for {year} sums to zero; it cannot be scaled to {annual_mwh:g} MWh."
+                f"{field}: the hourly demand of {year} sums to zero; it cannot be scaled to annual_mwh "
+                f"{annual_mwh:g} MWh. Give a CSV with some demand in that year, or leave annual_mwh out."
             )
         out[mask] *= (annual_mwh / hours_in_year) / mean
     return out
@@ -176,11 +179,11 @@ def demand_profiles(zone: Zone, weather: xr.Dataset, *, year: int | None = None)
         d = node.demand
         if d is None:
             continue
-        field = f"nodes[{j}].demand"
+        field = f"nodes[{j}].demand" if zone.zone_file is None else f"{zone.zone_file}: nodes[{j}].demand"
         if d.csv is not None:
             values = read_demand_csv(d.csv, time, zone.timezone, field=f"{field}.csv")
             if d.annual_mwh is not None:
-                values = scale_to_annual(values, time, d.annual_mwh.at(year))
+                values = scale_to_annual(values, time, d.annual_mwh.at(year), field=f"{field}.csv: {d.csv}")
         else:
             temp = weather["temp_air"].sel(site=node.id).values
             values = shape(d.profile, local_time) * temperature_factor(d, temp, local_time)

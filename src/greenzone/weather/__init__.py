@@ -55,6 +55,11 @@ def load_weather(
     return with_discharge(zone, weather)
 
 
+def _zone_field(zone: Zone, field: str) -> str:
+    """``field`` with the zone file in front when the zone was read from one, for messages about its files."""
+    return f"{zone.zone_file}: {field}" if zone.zone_file else field
+
+
 def rivers_needed(zone: Zone) -> list[str]:
     """River ids the zone's hydro plants take their water from."""
     rivers = []
@@ -76,12 +81,13 @@ def with_discharge(zone: Zone, weather: xr.Dataset) -> xr.Dataset:
     if config.discharge:
         from greenzone.weather.csv import read_discharge_csv
 
-        flows = read_discharge_csv(config.discharge, timezone=zone.timezone)
+        where = _zone_field(zone, "weather.discharge")
+        flows = read_discharge_csv(config.discharge, timezone=zone.timezone, context=where)
         time = pd.DatetimeIndex(weather.indexes["time"])
         missing = time.difference(flows.index)
         if len(missing):
             raise WeatherError(
-                f"{config.discharge} (weather.discharge): no discharge for {len(missing)} weather hours, first "
+                f"{where}: {config.discharge}: no discharge for {len(missing)} weather hours, first "
                 f"{missing[0]:%Y-%m-%d %H:%M} UTC; give every hour of the weather."
             )
         flows = flows.reindex(time)
@@ -138,6 +144,7 @@ def _load_source(zone, source, path, years, seed, cache_dir) -> xr.Dataset:
 
         cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "greenzone" / "pvgis"
         return pvgis.pvgis_weather(sites=sites, cache_dir=cache, year=config.start_year or zone.year)
+    context = None if path else _zone_field(zone, "weather.path")
     path = path or config.path
     if not path:
         raise WeatherError(
@@ -146,7 +153,7 @@ def _load_source(zone, source, path, years, seed, cache_dir) -> xr.Dataset:
     if source == "csv":
         from greenzone.weather import csv
 
-        return csv.read_csv(path, sites=sites, timezone=zone.timezone)
+        return csv.read_csv(path, sites=sites, timezone=zone.timezone, context=context)
     from greenzone.weather import era5
 
     if source == "era5":

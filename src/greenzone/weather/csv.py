@@ -45,8 +45,11 @@ of the hour; local time is converted here, once.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import zoneinfo
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +57,9 @@ import pandas as pd
 import pvlib
 import xarray as xr
 
+from greenzone import safe_read
 from greenzone.errors import WeatherError
+from greenzone.safe_read import read_text
 from greenzone.weather.schema import make_weather
 
 VARIABLE_MAP: dict[str, str] = {
@@ -89,6 +94,7 @@ def read_csv(
     wind_height_m: float | None = None,
     time_label: str | None = None,
     discharge_path: str | Path | None = None,
+    context: str | None = None,
 ) -> xr.Dataset:
     """Read a weather CSV in the long format described in this module into a Weather.
 
@@ -104,6 +110,7 @@ def read_csv(
         ``# time_label:`` header line. Source labels are converted to interval start.
     discharge_path : optional river discharge CSV (see :func:`read_discharge_csv`); it must cover every hour
         of the weather file.
+    context : what refers to the file, put in front of every message, e.g. ``"zone.yaml: weather.path"``.
 
     Returns
     -------
@@ -115,119 +122,143 @@ def read_csv(
     WeatherError
         naming the file, the column, row or time, and how to fix it.
     """
-    path = Path(path)
-    origin = path.name
-    _check_sites(sites, origin)
-    header, n_header = _read_header(path)
-    height = _wind_height(header, wind_height_m, origin)
-    shift = _label_shift(header, time_label, origin)
-    tz = _timezone(timezone, origin)
+    with _referenced_by(context):
+        path = Path(path)
+        origin = path.name
+        _check_sites(sites, origin)
+        text = read_text(path, what="weather CSV", error=WeatherError, limit=safe_read.MAX_WEATHER_CSV_BYTES)
+        header, n_header = _read_header(text)
+        height = _wind_height(header, wind_height_m, origin)
+        shift = _label_shift(header, time_label, origin)
+        tz = _timezone(timezone, origin)
 
-    table = _read_table(path, n_header)
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        raise WeatherError(
-            f"{origin}: missing column(s) {', '.join(repr(c) for c in missing)}; a weather CSV needs the "
-            f"columns {', '.join(REQUIRED_COLUMNS)} (plus optional dni, dhi, pressure). Found: "
-            f"{', '.join(table.columns)}."
-        )
-    has_split = [c for c in ("dni", "dhi") if c in table.columns]
-    if len(has_split) == 1:
-        other = ({"dni", "dhi"} - set(has_split)).pop()
-        raise WeatherError(
-            f"{origin}: column '{has_split[0]}' is given without '{other}'; give both dni and dhi, or neither "
-            "(then both are split from ghi with the Erbs model)."
-        )
-
-    wanted = [str(s) for s in sites.index]
-    table = table[table["site"].isin(wanted)]
-    absent = [s for s in wanted if s not in set(table["site"])]
-    if absent:
-        raise WeatherError(
-            f"{origin}: no rows for site(s) {', '.join(absent)}; the 'site' column must contain every site of "
-            "the zone (check the spelling of the ids)."
-        )
-
-    table = table.assign(time=_parse_times(table, tz, origin) - shift)
-    columns = [c for c in VARIABLE_MAP if c in table.columns and c not in ("time", "site")]
-    values = _parse_numbers(table, columns, origin)
-    time = _common_hours(table, wanted, origin)
-
-    frame = values.assign(time=table["time"].to_numpy(), site=table["site"].to_numpy())
-    data: dict[str, np.ndarray] = {}
-    for column in columns:
-        wide = frame.pivot(index="time", columns="site", values=column).reindex(index=time, columns=wanted)
-        data[VARIABLE_MAP[column]] = wide.to_numpy(float)
-    if "pressure" not in data:
-        data["pressure"] = pressure_from_elevation(sites, len(time))
-    if "dni" not in data:
-        data["dni"], data["dhi"] = split_ghi_erbs(data["ghi"], time=time, sites=sites)
-
-    rivers, discharge = None, None
-    if discharge_path is not None:
-        flows = read_discharge_csv(discharge_path, timezone=timezone)
-        gone = time.difference(flows.index)
-        if len(gone):
+        table = _read_table(text, n_header, origin)
+        missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+        if missing:
             raise WeatherError(
-                f"{Path(discharge_path).name}: discharge lacks {len(gone)} hour(s) of the weather in {origin}, "
-                f"first {gone[0]:%Y-%m-%d %H:%M} UTC; it must cover {time[0]:%Y-%m-%d %H:%M} to "
-                f"{time[-1]:%Y-%m-%d %H:%M} UTC."
+                f"{origin}: missing column(s) {', '.join(repr(c) for c in missing)}; a weather CSV needs the "
+                f"columns {', '.join(REQUIRED_COLUMNS)} (plus optional dni, dhi, pressure). Found: "
+                f"{', '.join(table.columns)}."
             )
-        rivers = [str(r) for r in flows.columns]
-        discharge = flows.loc[time].to_numpy(float)
+        has_split = [c for c in ("dni", "dhi") if c in table.columns]
+        if len(has_split) == 1:
+            other = ({"dni", "dhi"} - set(has_split)).pop()
+            raise WeatherError(
+                f"{origin}: column '{has_split[0]}' is given without '{other}'; give both dni and dhi, or neither "
+                "(then both are split from ghi with the Erbs model)."
+            )
 
-    return build_weather(
-        origin=origin,
-        time=time,
-        sites=sites,
-        data=data,
-        wind_height_m=height,
-        source="csv",
-        synthetic=False,
-        title=f"Weather from {origin}",
-        rivers=rivers,
-        discharge=discharge,
-        extra_attrs={"source_file": str(path)},
-    )
+        wanted = [str(s) for s in sites.index]
+        table = table[table["site"].isin(wanted)]
+        absent = [s for s in wanted if s not in set(table["site"])]
+        if absent:
+            raise WeatherError(
+                f"{origin}: no rows for site(s) {', '.join(absent)}; the 'site' column must contain every site of "
+                "the zone (check the spelling of the ids)."
+            )
+
+        table = table.assign(time=_parse_times(table, tz, origin) - shift)
+        columns = [c for c in VARIABLE_MAP if c in table.columns and c not in ("time", "site")]
+        values = _parse_numbers(table, columns, origin)
+        time = _common_hours(table, wanted, origin)
+
+        frame = values.assign(time=table["time"].to_numpy(), site=table["site"].to_numpy())
+        data: dict[str, np.ndarray] = {}
+        for column in columns:
+            wide = frame.pivot(index="time", columns="site", values=column).reindex(
+                index=time, columns=wanted
+            )
+            data[VARIABLE_MAP[column]] = wide.to_numpy(float)
+        if "pressure" not in data:
+            data["pressure"] = pressure_from_elevation(sites, len(time))
+        if "dni" not in data:
+            data["dni"], data["dhi"] = split_ghi_erbs(data["ghi"], time=time, sites=sites)
+
+        rivers, discharge = None, None
+        if discharge_path is not None:
+            flows = read_discharge_csv(discharge_path, timezone=timezone)
+            gone = time.difference(flows.index)
+            if len(gone):
+                raise WeatherError(
+                    f"{Path(discharge_path).name}: discharge lacks {len(gone)} hour(s) of the weather in {origin}, "
+                    f"first {gone[0]:%Y-%m-%d %H:%M} UTC; it must cover {time[0]:%Y-%m-%d %H:%M} to "
+                    f"{time[-1]:%Y-%m-%d %H:%M} UTC."
+                )
+            rivers = [str(r) for r in flows.columns]
+            discharge = flows.loc[time].to_numpy(float)
+
+        return build_weather(
+            origin=origin,
+            time=time,
+            sites=sites,
+            data=data,
+            wind_height_m=height,
+            source="csv",
+            synthetic=False,
+            title=f"Weather from {origin}",
+            rivers=rivers,
+            discharge=discharge,
+            extra_attrs={"source_file": str(path)},
+        )
 
 
-def read_discharge_csv(path: str | Path, timezone: str | None = None) -> pd.DataFrame:
+def read_discharge_csv(
+    path: str | Path, timezone: str | None = None, context: str | None = None
+) -> pd.DataFrame:
     """Read river discharge [m^3/s] from a CSV with columns ``time, <river id>, <river id>, ...``.
 
     Times follow the same rules as :func:`read_csv` (start of the hour; explicit offsets converted; naive
     times are local times of ``timezone``, else UTC; ``# time_label: end`` shifts them back one hour).
-    Leading ``#`` comment lines are allowed.
+    Leading ``#`` comment lines are allowed. ``context`` (e.g. ``"zone.yaml: weather.discharge"``) is put in
+    front of every message.
 
     Returns
     -------
     DataFrame indexed by hourly, timezone-naive UTC time (start of the hour), one column per river [m^3/s].
     """
-    path = Path(path)
-    origin = path.name
-    header, n_header = _read_header(path)
-    shift = _label_shift(header, None, origin)
-    tz = _timezone(timezone, origin)
-    table = _read_table(path, n_header)
-    if "time" not in table.columns:
-        raise WeatherError(f"{origin}: a discharge CSV needs a 'time' column and one column per river id.")
-    rivers = [c for c in table.columns if c not in ("time", "_line")]
-    if not rivers:
-        raise WeatherError(f"{origin}: no river columns; write one column of discharge [m^3/s] per river id.")
-    table = table.assign(site=_DISCHARGE)
-    table = table.assign(time=_parse_times(table, tz, origin) - shift)
-    values = _parse_numbers(table, rivers, origin)
-    time = _common_hours(table, [_DISCHARGE], origin)
-    flows = values.set_axis(pd.DatetimeIndex(table["time"].to_numpy()), axis=0).reindex(time)
-    negative = flows.lt(0).to_numpy()
-    if negative.any():
-        t, j = np.argwhere(negative)[0]
-        raise WeatherError(
-            f"{origin}: negative discharge in column '{rivers[j]}' at {time[t]:%Y-%m-%d %H:%M} UTC; discharge "
-            "is a flow in [m^3/s] and cannot be negative."
-        )
-    flows.index.name = "time"
-    flows.attrs["units"] = "m^3/s"
-    return flows
+    with _referenced_by(context):
+        path = Path(path)
+        origin = path.name
+        text = read_text(path, what="discharge CSV", error=WeatherError, limit=safe_read.MAX_SERIES_CSV_BYTES)
+        header, n_header = _read_header(text)
+        shift = _label_shift(header, None, origin)
+        tz = _timezone(timezone, origin)
+        table = _read_table(text, n_header, origin)
+        if "time" not in table.columns:
+            raise WeatherError(
+                f"{origin}: a discharge CSV needs a 'time' column and one column per river id."
+            )
+        rivers = [c for c in table.columns if c not in ("time", "_line")]
+        if not rivers:
+            raise WeatherError(
+                f"{origin}: no river columns; write one column of discharge [m^3/s] per river id."
+            )
+        table = table.assign(site=_DISCHARGE)
+        table = table.assign(time=_parse_times(table, tz, origin) - shift)
+        values = _parse_numbers(table, rivers, origin)
+        time = _common_hours(table, [_DISCHARGE], origin)
+        flows = values.set_axis(pd.DatetimeIndex(table["time"].to_numpy()), axis=0).reindex(time)
+        negative = flows.lt(0).to_numpy()
+        if negative.any():
+            t, j = np.argwhere(negative)[0]
+            raise WeatherError(
+                f"{origin}: negative discharge in column '{rivers[j]}' at {time[t]:%Y-%m-%d %H:%M} UTC; discharge "
+                "is a flow in [m^3/s] and cannot be negative."
+            )
+        flows.index.name = "time"
+        flows.attrs["units"] = "m^3/s"
+        return flows
+
+
+@contextlib.contextmanager
+def _referenced_by(context: str | None) -> Iterator[None]:
+    """Put ``context`` (the zone file and field that name the CSV) in front of any WeatherError raised inside."""
+    try:
+        yield
+    except WeatherError as err:
+        if context is None:
+            raise
+        raise WeatherError(f"{context}: {err}") from None
 
 
 # --- helpers shared by the weather readers (pvgis.py and era5.py import them) ---------------------------
@@ -322,44 +353,39 @@ def _close(
 # --- private --------------------------------------------------------------------------------------------
 
 
-def _read_header(path: Path) -> tuple[dict[str, str], int]:
-    """Leading ``#`` comment lines (and blank lines) as ``{key: value}`` and their count."""
-    if not path.is_file():
-        raise WeatherError(f"{path}: file not found; check the path.")
+def _read_header(text: str) -> tuple[dict[str, str], int]:
+    """Leading ``#`` comment lines (and blank lines) of a file's text as ``{key: value}`` and their count."""
     header: dict[str, str] = {}
     count = 0
-    try:
-        with path.open(encoding="utf-8-sig") as handle:
-            for line in handle:
-                stripped = line.strip()
-                if stripped and not stripped.startswith("#"):
-                    break
-                count += 1
-                match = _HEADER_KEY.match(stripped)
-                if match:
-                    header[match.group(1).lower()] = match.group(2)
-    except UnicodeDecodeError:
-        raise WeatherError(f"{path.name}: not a UTF-8 text file; save it as UTF-8 CSV.") from None
+    for line in io.StringIO(text):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        count += 1
+        match = _HEADER_KEY.match(stripped)
+        if match:
+            header[match.group(1).lower()] = match.group(2)
     return header, count
 
 
-def _read_table(path: Path, n_header: int) -> pd.DataFrame:
+def _read_table(text: str, n_header: int, origin: str) -> pd.DataFrame:
     """The CSV as strings, lower-case column names, with a ``_line`` column holding each row's line number."""
     try:
         table = pd.read_csv(
-            path,
+            io.StringIO(text),
             skiprows=n_header,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
             skipinitialspace=True,
-            encoding="utf-8-sig",
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
         raise WeatherError(
-            f"{path.name}: cannot be read as CSV ({err}); check the delimiter is a comma."
+            f"{origin}: cannot be read as CSV ({' '.join(str(err).split())}); check the delimiter is a comma."
         ) from None
     table.columns = [str(c).strip().lower() for c in table.columns]
+    if "_line" in table.columns or len(set(table.columns)) < len(table.columns):
+        raise WeatherError(f"{origin}: a column name appears twice (or is '_line'); name each column once.")
     table = table.assign(_line=np.arange(len(table)) + n_header + 2)
     blank = (table.drop(columns="_line") == "").all(axis=1)
     table = table[~blank]
@@ -367,7 +393,7 @@ def _read_table(path: Path, n_header: int) -> pd.DataFrame:
         if column in table.columns:
             table[column] = table[column].str.strip()
     if table.empty:
-        raise WeatherError(f"{path.name}: has a header but no data rows.")
+        raise WeatherError(f"{origin}: has a header but no data rows.")
     return table
 
 
@@ -461,7 +487,12 @@ def _parse_numbers(table: pd.DataFrame, columns: list[str], origin: str) -> pd.D
             where = f"line {table['_line'].iloc[first]} ({table['time'].iloc[first]:%Y-%m-%d %H:%M} UTC" + (
                 f", site {site})" if site != _DISCHARGE else ")"
             )
-            what = "is empty" if raw.lower() in ("", "nan", "na", "null") else f"'{raw}' is not a number"
+            if raw.lower() in ("", "nan", "na", "null"):
+                what = "is empty"
+            elif np.isnan(number.iloc[first]):
+                what = f"'{raw}' is not a number"
+            else:
+                what = f"'{raw}' is not a finite number"
             raise WeatherError(
                 f"{origin}: {where}: column '{column}' {what} ({int(bad.sum())} bad value(s) in this column); "
                 "fill or interpolate the gaps before reading (greenzone does not interpolate)."
