@@ -5,9 +5,13 @@ file, the field or line, and the fix, never a traceback."""
 from __future__ import annotations
 
 import copy
+import json
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
+import xarray as xr
 import yaml
 
 from greenzone import safe_read
@@ -264,3 +268,327 @@ def test_the_climatology_goes_through_the_same_reader(tmp_path):
     _refused(WeatherError, lambda: synthetic.read_climatology("/dev/zero"), "/dev/zero", "not a climatology")
     path.write_bytes(b"\x00\x01")
     _refused(WeatherError, lambda: synthetic.read_climatology(path), "binary")
+
+
+# ------------------------------------------------------------------------------------- 3. CSV files
+
+HOURS = pd.date_range("2027-01-01", periods=8760, freq="h")
+MODEL_TIME = pd.date_range("2027-01-01", periods=48, freq="h")
+
+
+def _series_csv(path, *, fmt="%Y-%m-%d %H:%M", replace=None, header="time,value"):
+    """An hourly CSV of one local year; ``replace`` = {data row index: line text}."""
+    rows = [f"{t:{fmt}},{10 + i % 24}" for i, t in enumerate(HOURS)]
+    for k, text in (replace or {}).items():
+        rows[k] = text
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _demand_zone(mini_zone, csv_name):
+    return mini_zone(lambda d: d["nodes"][0].update(demand={"csv": csv_name}))
+
+
+def _demand(zone):
+    from greenzone.resources.demand import demand_profiles
+
+    weather = xr.Dataset(
+        {"temp_air": (("time", "site"), np.full((len(MODEL_TIME), 1), 10.0))},
+        coords={"time": MODEL_TIME, "site": [zone.nodes[0].id]},
+    )
+    return demand_profiles(zone, weather)
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        ("inf", "'inf' is not a finite number"),
+        ("-inf", "'-inf' is not a finite number"),
+        ("nan", "'nan' is not a finite number"),
+        ("1e400", "'1e400' is not a finite number"),
+        ("twelve", "'twelve' is not a number"),
+        ("", "is empty"),
+    ],
+)
+def test_a_bad_demand_cell_names_zone_field_file_line_and_column(mini_zone, tmp_path, cell, problem):
+    """Refused when the zone is validated (``greenzone validate``), before any profile is made."""
+    csv = _series_csv(tmp_path / "demand.csv", replace={12: f"2027-01-01 12:00,{cell}"})
+    zone_path = _demand_zone(mini_zone, "demand.csv")
+    message = _refused(ZoneError, lambda: load_zone(zone_path), problem)
+    assert message.startswith(f"{zone_path}: nodes[0].demand.csv: {csv} line 14: column 'value'"), message
+
+
+def test_a_demand_csv_that_misses_the_model_hours_names_the_zone_file(mini_zone, tmp_path):
+    csv = tmp_path / "day.csv"
+    csv.write_text(
+        "time,value\n" + "".join(f"2030-01-01 {h:02d}:00,5\n" for h in range(24)), encoding="utf-8"
+    )
+    zone_path = _demand_zone(mini_zone, "day.csv")
+    message = _refused(ZoneError, lambda: _demand(load_zone(zone_path)), "covers")
+    assert message.startswith(f"{zone_path}: nodes[0].demand.csv: {csv}: the CSV covers"), message
+
+
+def test_demand_times_with_utc_offsets_are_converted_once(mini_zone, tmp_path):
+    _series_csv(tmp_path / "local.csv")
+    _series_csv(tmp_path / "offset.csv", fmt="%Y-%m-%d %H:%M+04:00")
+    local = _demand(load_zone(_demand_zone(mini_zone, "local.csv")))
+    offset = _demand(
+        load_zone(mini_zone(lambda d: d["nodes"][0].update(demand={"csv": "offset.csv"}), "z2.yaml"))
+    )
+    np.testing.assert_array_equal(local.values, offset.values)  # Asia/Baku is UTC+4 all year
+    assert float(offset.values[0, 0]) == 14.0  # 00:00 UTC is 04:00 local
+
+
+@pytest.mark.parametrize(
+    ("replace", "fragments"),
+    [
+        ({12: "2027-01-01 12:00+04:00,3"}, ("line 14", "has a UTC offset, but line 2", "same way")),
+        ({12: "2027-01-01 25:00,3"}, ("line 14", "'2027-01-01 25:00' is not a time")),
+        ({12: "2027-01-01 12:00,3,4"}, ("line 14", "3 cells, but the header has 2")),
+        ({12: '2027-01-01 12:00,"3'}, ("line 14", "quote")),
+        ({12: "2027-01-01 12:00,-3"}, ("line 14", "must be >= 0 MW")),
+        ({12: "2027-01-01 11:00,3"}, ("line 14", "appears twice")),
+    ],
+)
+def test_bad_demand_rows_are_named_by_line(tmp_path, replace, fragments):
+    from greenzone.resources.demand import read_demand_csv
+
+    path = _series_csv(tmp_path / "d.csv", replace=replace)
+    _refused(
+        ZoneError,
+        lambda: read_demand_csv(path, MODEL_TIME, "Asia/Baku", field="nodes[0].demand.csv"),
+        *fragments,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        (bytes(range(256)), ("NUL byte", "binary")),
+        (b"PK\x03\x04" + bytes(60), ("binary",)),
+        ("time,value\n2027-01-01 00:00,3 caf\xe9\n".encode("latin-1"), ("line 2", "not UTF-8")),
+        (b"", ("is empty",)),
+        (b"time,value\n", ("no rows",)),
+        (b"time;value\n2027-01-01 00:00;3\n", ("separated by ';'",)),
+        (b"time,value,value\n2027-01-01 00:00,3,4\n", ("'value' appears twice",)),
+        (b"time,load\n2027-01-01 00:00,3\n", ("lacks 'value'", "has time, load")),
+    ],
+)
+def test_unreadable_demand_files_get_a_message(tmp_path, content, fragments):
+    from greenzone.resources.demand import read_demand_csv
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(content)
+    _refused(
+        ZoneError,
+        lambda: read_demand_csv(path, MODEL_TIME, "Asia/Baku", field="f"),
+        "f: ",
+        str(path),
+        *fragments,
+    )
+
+
+def test_csv_size_and_kind_are_checked(tmp_path, monkeypatch):
+    from greenzone.resources.demand import read_demand_csv
+
+    _refused(ZoneError, lambda: read_demand_csv("/dev/zero", MODEL_TIME, "UTC", field="f"), "not a CSV")
+    _refused(ZoneError, lambda: read_demand_csv(tmp_path, MODEL_TIME, "UTC", field="f"), "is a folder")
+    path = _series_csv(tmp_path / "d.csv")
+    monkeypatch.setattr(safe_read, "MAX_SERIES_CSV_BYTES", 1000)
+    _refused(ZoneError, lambda: read_demand_csv(path, MODEL_TIME, "UTC", field="f"), "larger than")
+
+
+def test_a_price_csv_names_the_zone_file_and_the_price_field(mini_zone, tmp_path):
+    from greenzone.resources.series import hourly_price
+
+    csv = _series_csv(tmp_path / "price.csv", replace={3: "2027-01-01 03:00,inf"})
+    grid = {"node": "a", "import_max_mw": 10, "import_price_usd_per_mwh": {"csv": "price.csv"}}
+    zone_path = mini_zone(lambda d: d.update(grid=grid))
+    message = _refused(ZoneError, lambda: load_zone(zone_path), "'inf' is not a finite number", "[USD/MWh]")
+    assert message.startswith(f"{zone_path}: grid.import_price_usd_per_mwh.csv: {csv} line 5: column 'value'")
+    csv.write_text("time,value\n2030-01-01 00:00,5\n", encoding="utf-8")  # clean, but not the model's hours
+    zone = load_zone(zone_path)
+    message = _refused(
+        ZoneError,
+        lambda: hourly_price(
+            zone.grid.import_price_usd_per_mwh, MODEL_TIME, zone.timezone, "grid.import_price_usd_per_mwh"
+        ),
+        "the CSV covers",
+    )
+    assert message.startswith(f"{zone_path}: grid.import_price_usd_per_mwh.csv: {csv}: ")
+
+
+def test_price_times_with_offsets_are_accepted(mini_zone, tmp_path):
+    from greenzone.resources.series import hourly_price
+
+    _series_csv(tmp_path / "price.csv", fmt="%Y-%m-%dT%H:%M+04:00")
+    grid = {"node": "a", "import_max_mw": 10, "import_price_usd_per_mwh": {"csv": "price.csv"}}
+    zone = load_zone(mini_zone(lambda d: d.update(grid=grid)))
+    prices = hourly_price(zone.grid.import_price_usd_per_mwh, MODEL_TIME, zone.timezone, "grid.import")
+    assert prices[0] == 14.0
+
+
+SITES = pd.DataFrame(
+    {"lat": [39.7], "lon": [46.7], "elevation": [1400.0]}, index=pd.Index(["shusha"], name="site")
+)
+
+
+def _weather_csv(path, replace=None):
+    lines = ["# wind_height_m: 10", "time,site,ghi,temp_air,wind_speed"]
+    lines += [f"{t:%Y-%m-%dT%H:%M},shusha,0,1.5,3" for t in MODEL_TIME]
+    for k, text in (replace or {}).items():
+        lines[k] = text
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_weather_and_discharge_csvs_refuse_non_finite_cells_and_binary_files(tmp_path):
+    from greenzone.weather.csv import read_csv, read_discharge_csv
+
+    path = _weather_csv(tmp_path / "w.csv", {10: "2027-01-01T08:00,shusha,0,inf,3"})
+    _refused(
+        WeatherError,
+        lambda: read_csv(path, sites=SITES),
+        "w.csv: line 11",
+        "'temp_air'",
+        "'inf' is not a finite",
+    )
+    path.write_bytes(bytes(range(256)))
+    _refused(WeatherError, lambda: read_csv(path, sites=SITES), "binary")
+    _refused(WeatherError, lambda: read_csv("/dev/zero", sites=SITES), "not a weather CSV")
+    flows = tmp_path / "q.csv"
+    flows.write_text("time,terter\n2027-01-01T00:00,1\n2027-01-01T01:00,-inf\n", encoding="utf-8")
+    _refused(WeatherError, lambda: read_discharge_csv(flows), "q.csv: line 3", "'-inf' is not a finite")
+    flows.write_text("time,terter\n2027-01-01T00:00,-1\n", encoding="utf-8")
+    _refused(
+        WeatherError,
+        lambda: read_discharge_csv(flows, context="zone.yaml: weather.discharge"),
+        "zone.yaml: weather.discharge: ",
+    )
+
+
+def test_a_weather_csv_named_by_the_zone_names_the_zone_file_and_field(mini_zone, tmp_path):
+    from greenzone.weather import load_weather
+
+    _weather_csv(tmp_path / "w.csv", {10: "2027-01-01T08:00,shusha,0,1,nan"})
+
+    def mutate(data):
+        data["nodes"][0]["id"] = "shusha"
+        data["weather"] = {"source": "csv", "path": "w.csv"}
+
+    zone_path = mini_zone(mutate)
+    message = _refused(WeatherError, lambda: load_weather(load_zone(zone_path)), "line 11", "wind_speed")
+    assert message.startswith(f"{zone_path}: weather.path: w.csv"), message
+
+
+# ------------------------------------------------------------------------------------- the forecast CSV
+
+
+@pytest.fixture(scope="module")
+def small_case(tmp_path_factory):
+    from plan_helpers import two_node_profiles, two_node_zone
+
+    zone, _ = two_node_zone(tmp_path_factory.mktemp("policy"))
+    return zone, two_node_profiles(zone)
+
+
+def _forecast(path, hours=24, fmt="%Y-%m-%d %H:%M", start="2027-03-01", replace=None):
+    t = np.arange(hours)
+    table = pd.DataFrame(
+        {
+            "time": pd.date_range(start, periods=hours, freq="h").strftime(fmt),
+            "demand:a [MW]": 30 + 10 * np.sin(t / 5),
+            "demand:b [MW]": np.full(hours, 15.0),
+            "cf:a/solar_fixed [-]": np.clip(np.sin((t % 24 - 6) / 12 * np.pi), 0, None),
+            "cf:b/wind_onshore [-]": np.full(hours, 0.3),
+            "inflow:b/hydro_reservoir [MW]": np.full(hours, 8.0),
+        }
+    )
+    lines = table.to_csv(index=False).splitlines()
+    for k, text in (replace or {}).items():
+        lines[k] = text
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("row", "fragments"),
+    [
+        ("2027-03-01 04:00,inf,15,0,0.3,8", ("line 6", "'demand:a [MW]'", "'inf' is not a finite number")),
+        ("2027-03-01 04:00,30,nan,0,0.3,8", ("line 6", "'demand:b [MW]'", "'nan' is not a finite number")),
+        ("2027-03-01 04:00,30,15,lots,0.3,8", ("line 6", "'lots' is not a number")),
+        ("2027-03-01 04:00,30,15,0,1.5,8", ("line 6", "outside 0 … 1")),
+        ("soon,30,15,0,0.3,8", ("line 6", "'soon' is not a time")),
+        ("2027-03-01 05:00,30,15,0,0.3,8", ("line 6", "consecutive hours")),
+        ("2027-03-01 04:00+00:00,30,15,0,0.3,8", ("line 6", "has a UTC offset, but line 2")),
+    ],
+)
+def test_bad_forecast_cells_are_named_by_line_and_column(small_case, tmp_path, row, fragments):
+    from greenzone.operate.rolling import ForecastError
+    from greenzone.operate.schedule import read_forecast_csv
+
+    zone, profiles = small_case
+    path = _forecast(tmp_path / "f.csv", replace={5: row})
+    _refused(ForecastError, lambda: read_forecast_csv(path, zone, profiles), str(path), *fragments)
+
+
+def test_forecast_times_with_offsets_become_utc(small_case, tmp_path):
+    from greenzone.operate.schedule import read_forecast_csv
+
+    zone, profiles = small_case
+    plain = read_forecast_csv(_forecast(tmp_path / "a.csv"), zone, profiles)
+    shifted = _forecast(tmp_path / "b.csv", fmt="%Y-%m-%d %H:%M+04:00", start="2027-03-01 04:00")
+    offset = read_forecast_csv(shifted, zone, profiles)
+    assert (plain.indexes["time"] == offset.indexes["time"]).all()
+    assert plain.indexes["time"].tz is None
+
+
+def test_binary_and_special_forecast_files_get_a_message(small_case, tmp_path):
+    from greenzone.operate.rolling import ForecastError
+    from greenzone.operate.schedule import read_forecast_csv
+
+    zone, profiles = small_case
+    path = tmp_path / "f.csv"
+    path.write_bytes(bytes(range(256)))
+    _refused(ForecastError, lambda: read_forecast_csv(path, zone, profiles), "binary")
+    _refused(ForecastError, lambda: read_forecast_csv("/dev/zero", zone, profiles), "not a forecast file")
+
+
+# ------------------------------------------------------------------------------------- 4. state JSON
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        (bytes(range(256)), ("binary",)),
+        ('{"a/battery": 120.0,}', ("line 1, column 21", "not valid JSON")),
+        ("", ("not valid JSON",)),
+        ("[1, 2]", ("must be a JSON object",)),
+        ('{"a/battery": NaN}', ("key 'a/battery'", "finite number >= 0", "NaN")),
+        ('{"a/battery": Infinity}', ("key 'a/battery'", "Infinity")),
+        ('{"a/battery": 1e400}', ("key 'a/battery'", "finite")),
+        ('{"a/battery": -5}', ("key 'a/battery'", ">= 0", "-5")),
+        ('{"a/battery": true}', ("key 'a/battery'", "must be a number", "true")),
+        ('{"a/battery": "120"}', ("key 'a/battery'", "must be a number")),
+        ('{"a/battery": null}', ("key 'a/battery'", "null")),
+        ('{"a/battery": 1, "a/battery": 2}', ("key 'a/battery' appears twice",)),
+        ('{"a": ' + "[" * 100000 + "]" * 100000 + "}", ("nested too deeply",)),
+        ('{"a/battery": ' + "9" * 5000 + "}", ("4300 digits",)),
+    ],
+)
+def test_state_files_are_checked_key_by_key(tmp_path, content, fragments):
+    from greenzone.operate.rolling import ForecastError
+    from greenzone.operate.schedule import read_state_json
+
+    path = tmp_path / "state.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    _refused(ForecastError, lambda: read_state_json(path), str(path), *fragments)
+
+
+def test_a_good_state_file_still_reads(tmp_path):
+    from greenzone.operate.schedule import read_state_json
+
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps({"a/battery": 150.0, "b/hydro_reservoir": 1000}), encoding="utf-8")
+    assert read_state_json(path) == {"a/battery": 150.0, "b/hydro_reservoir": 1000.0}
+    _refused(GreenzoneError, lambda: read_state_json("/dev/zero"), "not a state file")

@@ -399,3 +399,51 @@ def parse_times(table: CsvTable, column: str, *, timezone: str | None, error: Er
             "a daylight-saving change write the times with their UTC offset, e.g. '2027-03-28 02:00+04:00'."
         ) from None
     return local.tz_convert("UTC").tz_localize(None).as_unit("ns")
+
+
+def read_hourly_series(
+    path: str | Path,
+    *,
+    timezone: str | None,
+    column: str,
+    unit: str,
+    label: str,
+    error: ErrorType,
+    minimum: float | None = None,
+) -> pd.Series:
+    """An hourly series from a CSV with columns ``time`` and ``column`` [``unit``]: finite values (at least
+    ``minimum``) on a timezone-naive UTC index, one row per hour without gaps or repeats (see
+    :func:`parse_times` for local times and UTC offsets). Messages start with ``label``."""
+    table = read_csv_table(path, what="CSV", error=error, limit=MAX_SERIES_CSV_BYTES, label=label)
+    missing = [name for name in ("time", column) if name not in table.columns]
+    if missing:
+        raise error(
+            f"{table.label}: needs columns 'time' ({'local time' if timezone else 'UTC'}) and '{column}' [{unit}]; "
+            f"lacks {', '.join(repr(m) for m in missing)} (has {', '.join(table.columns)})."
+        )
+    if not len(table):
+        raise error(f"{table.label}: has a header but no rows; give one row per hour.")
+    utc = parse_times(table, "time", timezone=timezone, error=error)
+    values = parse_numbers(table, column, unit=unit, error=error)
+    if minimum is not None and (values < minimum).any():
+        row = int(np.flatnonzero(values < minimum)[0])
+        raise error(f"{table.line(row)}: '{column}' is {values[row]:g}; it must be >= {minimum:g} {unit}.")
+    _check_hourly(table, utc, error)
+    return pd.Series(values, index=utc)
+
+
+def _check_hourly(table: CsvTable, utc: pd.DatetimeIndex, error: ErrorType) -> None:
+    """Refuse repeated hours and steps other than one hour, naming the line."""
+    if utc.has_duplicates:
+        row = int(np.flatnonzero(utc.duplicated())[0])
+        raise error(
+            f"{table.line(row)}: {utc[row]} UTC appears twice; give each hour once (near a daylight-saving "
+            "change, write the times with their UTC offset)."
+        )
+    steps = np.diff(utc.asi8) // 10**9 if len(utc) > 1 else np.array([], dtype=np.int64)
+    if (steps != 3600).any():
+        row = int(np.flatnonzero(steps != 3600)[0]) + 1
+        raise error(
+            f"{table.line(row)}: hourly values needed with no gaps, in time order; the step from the row before "
+            f"is {steps[row - 1] / 3600:g} h, not 1 h."
+        )

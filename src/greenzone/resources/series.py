@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from greenzone import safe_read
 from greenzone.errors import ZoneError
-from greenzone.safe_read import CsvTable, parse_numbers, parse_times, read_csv_table
+from greenzone.safe_read import read_hourly_series
 from greenzone.zone.schema import HourlySeries
 
 
@@ -32,26 +31,16 @@ def read_local_hourly_csv(
     smallest value allowed. The file is read under :mod:`greenzone.safe_read` (size, kind, UTF-8); every cell
     must be a finite number.
     """
-    table = read_csv_table(
-        path, what="CSV", error=ZoneError, limit=safe_read.MAX_SERIES_CSV_BYTES, label=f"{field}: {path}"
+    series = read_hourly_series(
+        path,
+        timezone=timezone,
+        column=column,
+        unit=unit,
+        label=f"{field}: {path}",
+        error=ZoneError,
+        minimum=minimum,
     )
-    missing = [name for name in ("time", column) if name not in table.columns]
-    if missing:
-        raise ZoneError(
-            f"{table.label}: needs columns 'time' (local time) and '{column}' [{unit}]; lacks "
-            f"{', '.join(repr(m) for m in missing)} (has {', '.join(table.columns)})."
-        )
-    if not len(table):
-        raise ZoneError(f"{table.label}: has a header but no rows; give one row per hour.")
-    utc = parse_times(table, "time", timezone=timezone, error=ZoneError)
-    values = parse_numbers(table, column, unit=unit, error=ZoneError)
-    if minimum is not None and (values < minimum).any():
-        row = int(np.flatnonzero(values < minimum)[0])
-        raise ZoneError(
-            f"{table.line(row)}: '{column}' is {values[row]:g}; it must be >= {minimum:g} {unit}."
-        )
-    _check_hourly(table, utc)
-    series = pd.Series(values, index=utc)
+    utc, values = series.index, series.to_numpy()
     if time.isin(utc).all():
         return series.reindex(time).to_numpy()
     if len(series) in (8760, 8784):
@@ -59,26 +48,9 @@ def read_local_hourly_csv(
         hour_of_year = np.asarray((time - start) // pd.Timedelta("1h"))
         return values[hour_of_year % len(values)]
     raise ZoneError(
-        f"{table.label}: the CSV covers {utc[0]} to {utc[-1]} UTC but the model runs {time[0]} to {time[-1]}; "
+        f"{field}: {path}: the CSV covers {utc[0]} to {utc[-1]} UTC but the model runs {time[0]} to {time[-1]}; "
         "give every hour or exactly one year of hours."
     )
-
-
-def _check_hourly(table: CsvTable, utc: pd.DatetimeIndex) -> None:
-    """Refuse repeated hours and steps other than one hour, naming the line."""
-    if utc.has_duplicates:
-        row = int(np.flatnonzero(utc.duplicated())[0])
-        raise ZoneError(
-            f"{table.line(row)}: {utc[row]} UTC appears twice; give each hour once (near a daylight-saving "
-            "change, write the times with their UTC offset)."
-        )
-    steps = np.diff(utc.asi8) // 10**9 if len(utc) > 1 else np.array([], dtype=np.int64)
-    if (steps != 3600).any():
-        row = int(np.flatnonzero(steps != 3600)[0]) + 1
-        raise ZoneError(
-            f"{table.line(row)}: hourly values needed with no gaps, in time order; the step from the row before "
-            f"is {steps[row - 1] / 3600:g} h, not 1 h."
-        )
 
 
 def hourly_price(

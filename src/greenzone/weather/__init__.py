@@ -87,7 +87,7 @@ def with_discharge(zone: Zone, weather: xr.Dataset) -> xr.Dataset:
         missing = time.difference(flows.index)
         if len(missing):
             raise WeatherError(
-                f"{where}: {config.discharge}: no discharge for {len(missing)} weather hours, first "
+                f"{_zone_field(zone, str(config.discharge))} (weather.discharge): no discharge for {len(missing)} weather hours, first "
                 f"{missing[0]:%Y-%m-%d %H:%M} UTC; give every hour of the weather."
             )
         flows = flows.reindex(time)

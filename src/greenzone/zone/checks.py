@@ -2,6 +2,9 @@
 that a technology's kind requires. Each check returns ``(field path, message)`` pairs; the loader turns them
 into one :class:`~greenzone.errors.ZoneError`.
 
+The demand and price CSVs a zone names are read here too (:func:`greenzone.safe_read.read_hourly_series`), so
+``greenzone validate`` names a bad cell by zone field, file, line and column.
+
 Infeasibilities that only the optimisation can see (land too small for existing plants, a renewable share the
 potentials cannot reach) are not checked here: the planner's diagnosis names them.
 """
@@ -12,6 +15,8 @@ import difflib
 from collections import Counter
 from pathlib import Path
 
+from greenzone.errors import ZoneError
+from greenzone.safe_read import read_hourly_series
 from greenzone.zone.schema import HYDRO_KINDS, STORAGE_KINDS, HourlySeries, Zone
 
 Problem = tuple[str, str]
@@ -149,8 +154,10 @@ def _check_grid(zone: Zone) -> list[Problem]:
         )
     for key in ("import_price_usd_per_mwh", "export_price_usd_per_mwh"):
         price = getattr(zone.grid, key)
-        if isinstance(price, HourlySeries) and not Path(price.csv).is_file():
-            problems.append((f"grid.{key}.csv", f"no such file: {price.csv}"))
+        if isinstance(price, HourlySeries):
+            problems += _check_series(
+                f"grid.{key}.csv", price.csv, zone.timezone, column=price.column, unit="USD/MWh"
+            )
     return problems
 
 
@@ -162,6 +169,24 @@ def _check_demand(zone: Zone) -> list[Problem]:
             continue
         if d.annual_mwh is None and d.csv is None:
             problems.append((f"nodes[{i}].demand", "give annual_mwh [MWh], a csv of hourly [MW], or both"))
-        if d.csv is not None and not Path(d.csv).is_file():
-            problems.append((f"nodes[{i}].demand.csv", f"no such file: {d.csv}"))
+        if d.csv is not None:
+            problems += _check_series(
+                f"nodes[{i}].demand.csv", d.csv, zone.timezone, column="value", unit="MW", minimum=0.0
+            )
     return problems
+
+
+def _check_series(
+    field: str, path: str, timezone: str, *, column: str, unit: str, minimum: float | None = None
+) -> list[Problem]:
+    """The CSV a zone field names exists and holds a clean hourly series (finite numbers, readable times,
+    no gaps); whether it covers the model's hours is checked when it is used."""
+    if not Path(path).exists():
+        return [(field, f"no such file: {path}")]
+    try:
+        read_hourly_series(
+            path, timezone=timezone, column=column, unit=unit, label=path, error=ZoneError, minimum=minimum
+        )
+    except ZoneError as err:
+        return [(field, str(err))]
+    return []
