@@ -130,7 +130,8 @@ def _merge_catalogue(raw: dict, path: Path) -> dict:
     if not isinstance(given, dict):
         return raw  # the schema reports the wrong type
     referenced: list[str] = list(given)
-    for i, node in enumerate(raw.get("nodes") or []):
+    nodes = raw.get("nodes")
+    for i, node in enumerate(nodes if isinstance(nodes, list) else []):  # a wrong type: the schema says so
         techs = node.get("technologies") if isinstance(node, dict) else None
         if not isinstance(techs, dict):
             continue
