@@ -25,6 +25,13 @@ class WeatherError(GreenzoneError):
     exit_code = 2
 
 
+class CalibrationError(GreenzoneError):
+    """Observed output cannot be read, does not match the zone or its weather, or cannot identify a factor
+    within its bounds (``greenzone calibrate``)."""
+
+    exit_code = 2
+
+
 class OutputError(GreenzoneError):
     """An output location cannot be used: it is, holds or lies inside an input, is a file where a folder is
     meant, holds files greenzone did not write, or cannot be written."""

@@ -5,7 +5,8 @@ available to it (``flow_share`` of the river, less the ``residual_flow_m3s`` lef
 design flow; its capacity factor is ``min(Q_available, Q_design) / Q_design`` [-], which holds for any
 installed capacity up to the rated power (the plant is sized with its design flow). A reservoir plant's
 inflow and minimum release are expressed as "MW equivalent": the power that water would give through the
-plant's turbines at its head [MW].
+plant's turbines at its head [MW]. A plant's calibration (quantity ``flow``, fitted by ``greenzone
+calibrate``) multiplies the discharge that reaches it.
 """
 
 from __future__ import annotations
@@ -41,15 +42,27 @@ def river_discharge(weather: xr.Dataset, river: str, *, field: str) -> np.ndarra
     return weather["discharge"].sel(river=river).values.astype(float)
 
 
-def run_of_river_capacity_factor(discharge_m3s: np.ndarray, plant: NodeTechnology) -> np.ndarray:
-    """Hourly capacity factor [-] of a run-of-river plant from river discharge [m^3/s]."""
-    available = np.maximum(plant.flow_share * discharge_m3s - plant.residual_flow_m3s, 0.0)
+def run_of_river_capacity_factor(
+    discharge_m3s: np.ndarray, plant: NodeTechnology, *, flow_factor: float | None = None
+) -> np.ndarray:
+    """Hourly capacity factor [-] of a run-of-river plant from river discharge [m^3/s].
+
+    ``flow_factor`` [-] multiplies the discharge reaching the plant, ``flow_share`` of the river's; default the
+    plant's calibration (1 without one). The residual flow and the design-flow cap make the result
+    nonlinear in it, but never decreasing.
+    """
+    factor = plant.calibration_factor if flow_factor is None else flow_factor
+    available = np.maximum(factor * plant.flow_share * discharge_m3s - plant.residual_flow_m3s, 0.0)
     return np.minimum(available, plant.design_flow_m3s) / plant.design_flow_m3s
 
 
-def reservoir_inflow_mw(discharge_m3s: np.ndarray, plant: NodeTechnology) -> np.ndarray:
-    """Natural inflow of a reservoir plant as MW equivalent at its head [MW]."""
-    return water_power_mw(plant.flow_share * discharge_m3s, plant.head_m, plant.efficiency)
+def reservoir_inflow_mw(
+    discharge_m3s: np.ndarray, plant: NodeTechnology, *, flow_factor: float | None = None
+) -> np.ndarray:
+    """Natural inflow of a reservoir plant as MW equivalent at its head [MW]; ``flow_factor`` [-] as in
+    :func:`run_of_river_capacity_factor`."""
+    factor = plant.calibration_factor if flow_factor is None else flow_factor
+    return water_power_mw(factor * plant.flow_share * discharge_m3s, plant.head_m, plant.efficiency)
 
 
 def minimum_release_mw(time: pd.DatetimeIndex, timezone: str, plant: NodeTechnology) -> np.ndarray:

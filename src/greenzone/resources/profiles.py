@@ -12,7 +12,9 @@ demand             (time, node)               [MW]    electricity demand
 available          (node, technology)         bool    whether the technology stands at the node
 ================== ========================== ======= ===============================================
 
-``technology`` holds the zone's generating technologies (storage has no profile). Values are 0 where a
+``technology`` holds the zone's generating technologies (storage has no profile). A plant's calibration
+(``nodes[].technologies.ID.calibration``, fitted by ``greenzone calibrate``) is applied here: to the discharge
+reaching a hydro plant, to a PV plant's DC output, to a wind farm's output. Values are 0 where a
 technology does not stand at a node. Attributes carry the zone's name and fingerprint, the base year, and
 the weather's source, title and ``synthetic`` flag.
 """
@@ -84,10 +86,13 @@ def profiles(zone: Zone, weather: xr.Dataset, *, year: int | None = None) -> xr.
             continue
         available[at, k] = True
         sites = [zone.nodes[j].id for j in at]
+        factors = np.array([zone.nodes[j].technologies[tech_id].calibration_factor for j in at])
         if isinstance(spec, SolarTechnology):
             params = {p: getattr(spec, p) for p in _SOLAR_PARAMETERS}
             cf[:, at, k] = (
-                solar_capacity_factor(weather, sites=sites, **params).transpose("time", "site").values
+                solar_capacity_factor(weather, sites=sites, dc_yield_factor=factors, **params)
+                .transpose("time", "site")
+                .values
             )
         elif isinstance(spec, WindTechnology):
             roughness = {zone.nodes[j].id: zone.nodes[j].roughness_length_m for j in at}
@@ -99,6 +104,7 @@ def profiles(zone: Zone, weather: xr.Dataset, *, year: int | None = None) -> xr.
                     hub_height_m=spec.hub_height_m,
                     loss_factor=spec.loss_factor,
                     sites=sites,
+                    yield_factor=factors,
                 )
                 .transpose("time", "site")
                 .values

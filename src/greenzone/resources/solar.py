@@ -80,6 +80,7 @@ def solar_capacity_factor(
     max_angle_deg: float = 55.0,
     gcr: float = 0.35,
     backtrack: bool = True,
+    dc_yield_factor: float | np.ndarray = 1.0,
 ) -> xr.DataArray:
     """Hourly AC capacity factor of a PV plant at each site.
 
@@ -104,6 +105,8 @@ def solar_capacity_factor(
     max_angle_deg : largest rotation of the tracker from its flat position [deg].
     gcr : ground coverage ratio of the tracker rows [-].
     backtrack : whether the tracker backtracks to avoid row-to-row shading.
+    dc_yield_factor : calibration factor on the DC output before the inverter [-], one for all sites or one
+        per site in ``sites`` order (:class:`greenzone.zone.schema.Calibration`, quantity ``dc_yield``).
 
     Returns
     -------
@@ -127,12 +130,73 @@ def solar_capacity_factor(
     ValueError
         If a plant parameter is out of its range.
     """
+    if not 0.0 < inverter_efficiency <= 1.0:
+        raise ValueError(f"inverter_efficiency must be in (0, 1], got {inverter_efficiency!r}.")
+    factor = np.asarray(dc_yield_factor, dtype=float)
+    if not np.all(factor > 0):
+        raise ValueError(f"dc_yield_factor must be > 0, got {dc_yield_factor!r}.")
+    dc = solar_dc_output(
+        weather,
+        sites=sites,
+        tracking=tracking,
+        tilt_deg=tilt_deg,
+        azimuth_deg=azimuth_deg,
+        dc_ac_ratio=dc_ac_ratio,
+        temp_coefficient_per_c=temp_coefficient_per_c,
+        system_losses=system_losses,
+        albedo=albedo,
+        axis_tilt_deg=axis_tilt_deg,
+        axis_azimuth_deg=axis_azimuth_deg,
+        max_angle_deg=max_angle_deg,
+        gcr=gcr,
+        backtrack=backtrack,
+    )
+    cf = inverter_capacity_factor(dc.to_numpy() * factor, inverter_efficiency)
+    return (
+        dc.copy(data=cf)
+        .assign_attrs(
+            long_name="solar PV capacity factor relative to AC (inverter) capacity",
+            tracking=tracking,
+            dc_ac_ratio=float(dc_ac_ratio),
+        )
+        .rename("capacity_factor")
+    )
+
+
+def inverter_capacity_factor(dc: np.ndarray, inverter_efficiency: float) -> np.ndarray:
+    """AC output per MW of inverter capacity [MW/MW] of a DC input per MW of inverter capacity [MW/MW], by the
+    PVWatts inverter model with its AC rating at 1 (clipping included), in [0, 1]."""
+    # PVWatts' inverter limits AC to eta_inv_nom * pdc0; pdc0 = 1 / eta makes the AC rating exactly 1.
+    ac = pvlib.inverter.pvwatts(dc, pdc0=1.0 / inverter_efficiency, eta_inv_nom=inverter_efficiency)
+    return np.clip(np.nan_to_num(np.asarray(ac, dtype=float), nan=0.0), 0.0, 1.0)
+
+
+def solar_dc_output(
+    weather: xr.Dataset,
+    *,
+    sites: list[str] | None = None,
+    tracking: Tracking = "fixed",
+    tilt_deg: float | None = None,
+    azimuth_deg: float = 180.0,
+    dc_ac_ratio: float = 1.25,
+    temp_coefficient_per_c: float = -0.0035,
+    system_losses: float = 0.14,
+    albedo: float = 0.2,
+    axis_tilt_deg: float = 0.0,
+    axis_azimuth_deg: float = 180.0,
+    max_angle_deg: float = 55.0,
+    gcr: float = 0.35,
+    backtrack: bool = True,
+) -> xr.DataArray:
+    """Hourly DC output of a PV plant per MW of its inverter (AC) capacity [MW/MW], after ``system_losses``
+    and before the inverter: steps 1 to 6 of the chain above; the parameters are those of
+    :func:`solar_capacity_factor`. Not capped: it may exceed the AC rating, which the inverter clips."""
     _check_parameters(
         tracking=tracking,
         tilt_deg=tilt_deg,
         dc_ac_ratio=dc_ac_ratio,
         system_losses=system_losses,
-        inverter_efficiency=inverter_efficiency,
+        inverter_efficiency=1.0,
         albedo=albedo,
         gcr=gcr,
         max_angle_deg=max_angle_deg,
@@ -194,21 +258,13 @@ def solar_capacity_factor(
     dc = pvlib.pvsystem.pvwatts_dc(
         effective, temp_cell, pdc0=dc_ac_ratio, gamma_pdc=temp_coefficient_per_c
     ) * (1.0 - system_losses)
-    # PVWatts' inverter limits AC to eta_inv_nom * pdc0; pdc0 = 1 / eta makes the AC rating exactly 1.
-    ac = pvlib.inverter.pvwatts(dc, pdc0=1.0 / inverter_efficiency, eta_inv_nom=inverter_efficiency)
-    cf = np.clip(np.nan_to_num(ac, nan=0.0), 0.0, 1.0)
 
-    out = site_capacity_factor(
-        cf,
+    return site_capacity_factor(
+        np.nan_to_num(np.asarray(dc, dtype=float), nan=0.0),
         weather,
         start,
-        {
-            "long_name": "solar PV capacity factor relative to AC (inverter) capacity",
-            "tracking": tracking,
-            "dc_ac_ratio": float(dc_ac_ratio),
-        },
-    )
-    return out
+        {"long_name": "PV DC output per MW of inverter capacity", "units": "MW/MW"},
+    ).rename("dc_output")
 
 
 def _solar_position(

@@ -96,6 +96,7 @@ def wind_capacity_factor(
     hub_height_m: float = 100.0,
     loss_factor: float = 0.10,
     sites: list[str] | None = None,
+    yield_factor: float | np.ndarray = 1.0,
 ) -> xr.DataArray:
     """Hourly capacity factor of a wind turbine at each site.
 
@@ -109,6 +110,9 @@ def wind_capacity_factor(
     hub_height_m : hub height above ground [m].
     loss_factor : fraction of the turbine's output lost to wakes, availability and electrical losses [-].
     sites : site ids to compute; all of the Weather's sites when None.
+    yield_factor : calibration factor on the output after losses [-], one for all sites or one per site in
+        ``sites`` order (:class:`greenzone.zone.schema.Calibration`, quantity ``yield``); the result stays
+        capped at 1.
 
     Returns
     -------
@@ -133,6 +137,8 @@ def wind_capacity_factor(
     """
     if not 0.0 <= loss_factor < 1.0:
         raise ValueError(f"loss_factor must be in [0, 1), got {loss_factor!r}.")
+    if not np.all(np.asarray(yield_factor, dtype=float) > 0):
+        raise ValueError(f"yield_factor must be > 0, got {yield_factor!r}.")
     if not hub_height_m > TEMPERATURE_HEIGHT_M:
         raise ValueError(f"hub_height_m must be above {TEMPERATURE_HEIGHT_M:g} m, got {hub_height_m!r}.")
     curve_speeds, curve_power = _power_curve(turbine)
@@ -153,7 +159,7 @@ def wind_capacity_factor(
     wind_hub = logarithmic_profile(values("wind_speed"), wind_height, hub_height_m, z0)
     rho = air_density(values("pressure"), values("temp_air"), hub_height_m)
     power = density_corrected_power(wind_hub, rho, curve_speeds, curve_power)
-    cf = np.clip(power * (1.0 - loss_factor), 0.0, 1.0)
+    cf = np.clip(power * (1.0 - loss_factor) * np.asarray(yield_factor, dtype=float), 0.0, 1.0)
 
     return site_capacity_factor(
         cf,

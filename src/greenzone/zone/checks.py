@@ -17,7 +17,7 @@ from pathlib import Path
 
 from greenzone.errors import ZoneError
 from greenzone.safe_read import read_hourly_series
-from greenzone.zone.schema import HYDRO_KINDS, STORAGE_KINDS, HourlySeries, Zone
+from greenzone.zone.schema import CALIBRATION_QUANTITIES, HYDRO_KINDS, STORAGE_KINDS, HourlySeries, Zone
 
 Problem = tuple[str, str]
 
@@ -91,6 +91,16 @@ def _check_node_technologies(zone: Zone) -> list[Problem]:
                         problems.append(
                             (f"{at}.{field}", f"only storage takes '{field}' ({tech_id} is {kind})")
                         )
+            if nt.calibration is not None and nt.calibration.quantity != CALIBRATION_QUANTITIES.get(kind):
+                expected = CALIBRATION_QUANTITIES.get(kind)
+                problems.append(
+                    (
+                        f"{at}.calibration.quantity",
+                        f"a {kind} plant is calibrated by '{expected}', not '{nt.calibration.quantity}'"
+                        if expected
+                        else f"{kind} takes no calibration; remove it",
+                    )
+                )
             if "fuel_budget_mwh" in set_fields and kind != "biomass":
                 problems.append(
                     (f"{at}.fuel_budget_mwh", f"only biomass has a fuel budget ({tech_id} is {kind})")

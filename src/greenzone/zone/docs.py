@@ -21,6 +21,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("nodes[]", schema.Node),
     ("nodes[].demand", schema.Demand),
     ("nodes[].technologies.ID", schema.NodeTechnology),
+    ("nodes[].technologies.ID.calibration", schema.Calibration),
     ("technologies.ID, every kind", schema.TechnologyBase),
     ("technologies.ID, kind: solar", schema.SolarTechnology),
     ("technologies.ID, kind: wind", schema.WindTechnology),

@@ -420,6 +420,45 @@ class Demand(Strict):
     )
 
 
+CALIBRATION_QUANTITIES = {
+    "hydro_ror": "flow",
+    "hydro_reservoir": "flow",
+    "solar": "dc_yield",
+    "wind": "yield",
+}
+"""What a calibration factor multiplies, by technology kind: ``flow``, the river discharge that reaches a hydro
+plant (before its residual flow and design-flow cap); ``dc_yield``, a PV plant's DC output before the inverter
+(and its clipping); ``yield``, a wind farm's output after its losses (capped at its rating)."""
+
+
+class Calibration(Strict):
+    """A factor fitted by ``greenzone calibrate`` to observed output, applied when profiles are made.
+
+    The other fields record what it was fitted to, so that anyone can rerun the fit.
+    """
+
+    quantity: Literal["flow", "dc_yield", "yield"] = Field(
+        description="what the factor multiplies: 'flow' (hydro: river discharge reaching the plant), "
+        "'dc_yield' (solar: DC output before the inverter), 'yield' (wind: output after losses)"
+    )
+    factor: float = Field(gt=0, le=10, description="the fitted factor [-]; 1 changes nothing")
+    group: str = Field("", description="the observed group the factor was fitted to")
+    observed: str = Field("", description="the observed-output CSV it was fitted to (name as given)")
+    observed_sha256: str = Field("", description="SHA-256 of that CSV")
+    periods: list[str] = Field(
+        default_factory=list, description="the observed periods fitted, e.g. ['2024', '2025']"
+    )
+    observed_mwh: float | None = Field(
+        None, ge=0, description="observed energy of the group over those periods [MWh]"
+    )
+    modelled_before_mwh: float | None = Field(
+        None, ge=0, description="the group's modelled energy over those periods before this fit [MWh]"
+    )
+    source: str = Field("", description="where the observed figures come from (the CSV's source column)")
+    weather: str = Field("", description="the weather the model was run on for the fit")
+    date: str = Field("", description="date of the fit (ISO 8601)")
+
+
 class NodeTechnology(Strict):
     """A technology at one node: what exists, what may be built, and plant specifics."""
 
@@ -461,7 +500,15 @@ class NodeTechnology(Strict):
     min_release_m3s: MonthlyValues | None = Field(
         None, description="minimum release by month, turbined plus spilled [m^3/s] (reservoir)"
     )
+    calibration: Calibration | None = Field(
+        None, description="a factor fitted to observed output (greenzone calibrate); empty: none"
+    )
     note: str = Field("", description="free text: where the figures come from")
+
+    @property
+    def calibration_factor(self) -> float:
+        """The calibrated factor [-], 1 without a calibration."""
+        return 1.0 if self.calibration is None else self.calibration.factor
 
     @property
     def rated_power_mw(self) -> float | None:
