@@ -144,11 +144,22 @@ def test_profiles_shape_units_and_values():
     # absent technologies are zero and flagged
     assert not bool(p["available"].sel(node="shusha", technology="wind_onshore"))
     assert float(cf.sel(node="shusha", technology="wind_onshore").max()) == 0
-    # run-of-river: zangilan on the Bazarchay, 18 m^3/s less 1 residual over 39 design
-    assert float(cf.sel(node="zangilan", technology="hydro_ror").mean()) == pytest.approx(17 / 39)
-    # Sarsang inflow: 20 m^3/s at 100 m, 0.88
+    # run-of-river: zangilan on the Bazarchay, its calibrated flow factor times its share of 18 m^3/s, less
+    # its residual flow, over its design flow
+    ror = zone.node("zangilan").technologies["hydro_ror"]
+    f, share = ror.calibration.factor, ror.flow_share
+    assert (f, share, ror.residual_flow_m3s, ror.design_flow_m3s) == (
+        pytest.approx(0.942, abs=1e-3),
+        0.9,
+        1.7,
+        39,
+    )
+    expected = (f * share * 18 - ror.residual_flow_m3s) / ror.design_flow_m3s
+    assert float(cf.sel(node="zangilan", technology="hydro_ror").mean()) == pytest.approx(expected)
+    # Sarsang inflow: the calibrated share of 20 m^3/s at 100 m, 0.88
+    sarsang = zone.node("sarsang").technologies["hydro_reservoir"]
     assert float(p["inflow"].sel(node="sarsang", technology="hydro_reservoir").mean()) == pytest.approx(
-        water_power_mw(20, 100, 0.88)
+        water_power_mw(sarsang.calibration.factor * sarsang.flow_share * 20, 100, 0.88)
     )
     # dispatchable availability
     assert float(cf.sel(node="aghdam", technology="gas_turbine").mean()) == pytest.approx(0.95)
