@@ -332,3 +332,12 @@ def test_cli_writes_the_calibrated_zone_and_refuses_bad_data_with_exit_2(
         str(tmp_path / "c2"),
     )
     assert code == 2 and "obs.csv line 2: column 'energy_mwh'" in stderr and "Traceback" not in stderr
+
+
+def test_the_report_inputs_name_each_calibration():
+    from greenzone.report.inputs import inputs
+
+    plants = [p for node in inputs(load_zone())["nodes"] for p in node["plants"]]
+    lachin = next(p for p in plants if "150 MW" in p and "run-of-river" in p)
+    assert "calibrated: flow factor 0.942 (group hydro_307mw, observed 1,323 GWh over 2024, 2025" in lachin
+    assert any("calibrated: dc yield factor 1.271 (group shams_ufug" in p for p in plants)

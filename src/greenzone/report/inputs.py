@@ -28,6 +28,20 @@ def _year_value(value, year: int, unit: str) -> str:
     return text
 
 
+def _calibration(cal) -> str:
+    """A unit's calibration in words: the factor, what it was fitted to, and the model before and after."""
+    text = f"calibrated: {cal.quantity.replace('_', ' ')} factor {cal.factor:.3f}"
+    if cal.group:
+        text += f" (group {cal.group}"
+        if cal.observed_mwh is not None and cal.modelled_before_mwh is not None:
+            text += (
+                f", observed {cal.observed_mwh / 1e3:,.0f} GWh over {', '.join(cal.periods)} against "
+                f"{cal.modelled_before_mwh / 1e3:,.0f} GWh modelled before"
+            )
+        text += f"; {cal.observed or 'observed data'}, {cal.date or 'undated'})"
+    return text
+
+
 def inputs(zone: Zone) -> dict[str, Any]:
     """The zone's inputs and assumptions as rows of text for the report's tables, with their sources."""
     techs = []
@@ -75,6 +89,8 @@ def inputs(zone: Zone) -> dict[str, Any]:
             text = f"{names.get(tech_id, tech_id)}: {limit}"
             if nt.existing_mw > 0:
                 text += f", {nt.existing_mw:,.0f} MW in service"
+            if nt.calibration is not None:
+                text += f"; {_calibration(nt.calibration)}"
             plants.append(text)
         nodes.append(
             {
