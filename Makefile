@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow lint format bench clean
+.PHONY: run test test-slow test-fuzz lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -q -m slow
+	GREENZONE_FUZZ=slow $(BIN)/python -m pytest -q -m slow
+
+# The whole fuzz suite with many examples (tests/test_fuzz.py; GREENZONE_FUZZ=explore draws new ones each run)
+test-fuzz: $(STAMP)
+	GREENZONE_FUZZ=slow $(BIN)/python -m pytest -q -m "slow or not slow" tests/test_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
