@@ -16,6 +16,8 @@ from greenzone.optimize.solve import (
     PersistentSolver,
     SolverOptions,
     Status,
+    available_cores,
+    interior_point,
     require_optimal,
     solve,
 )
@@ -248,11 +250,55 @@ def test_solver_options_validate_themselves(kwargs, match):
 def test_solver_options_map_to_highs_options():
     options = SolverOptions(method="ipm_no_crossover", threads=2, time_limit_s=60, presolve=False)
     highs = options.highs_options()
-    assert highs["solver"] == "ipm" and highs["run_crossover"] == "off"
+    assert (
+        highs["solver"] == ("hipo" if interior_point() == "hipo" else "ipm")
+        and highs["run_crossover"] == "off"
+    )
     assert highs["threads"] == 2 and highs["time_limit"] == 60.0 and highs["presolve"] == "off"
     assert SolverOptions().highs_options()["time_limit"] == np.inf
     with pytest.raises(TypeError):
         SolverOptions().extra["x"] = 1  # frozen
+
+
+def test_the_interior_point_is_hipo_on_every_core_and_the_simplex_is_left_alone():
+    """pyproject pins highspy 1.15.1 with highspy-extras, so HiPO is there; the IPM takes every core."""
+    assert interior_point() == "hipo"
+    ipm = SolverOptions(method="ipm")
+    assert ipm.highs_options()["solver"] == "hipo" and ipm.highs_options()["run_crossover"] == "on"
+    assert ipm.resolved_threads() == available_cores() and ipm.highs_options()["threads"] == available_cores()
+    assert "threads" not in SolverOptions(method="dual_simplex").highs_options()
+    assert SolverOptions(method="dual_simplex", threads=1).highs_options()["threads"] == 1
+
+
+def test_without_hipo_the_ipm_runs_ipx_and_says_so_once(monkeypatch, caplog):
+    import greenzone.optimize.solve as solve_module
+
+    class NoHipo:
+        def setOptionValue(self, name, value):
+            return solve_module._HS.kError if value == "hipo" else solve_module._HS.kOk
+
+        def version(self):
+            return "1.16.0"
+
+    solve_module.interior_point.cache_clear()
+    monkeypatch.setattr(solve_module, "_new_core", NoHipo)
+    try:
+        with caplog.at_level("WARNING", logger="greenzone.solve"):
+            assert solve_module.interior_point() == "ipx" and solve_module.interior_point() == "ipx"
+        warned = [r for r in caplog.records if "HiPO is not available" in r.getMessage()]
+        assert len(warned) == 1 and "highspy-extras==1.15.1" in warned[0].getMessage()
+    finally:
+        solve_module.interior_point.cache_clear()
+
+
+@pytest.mark.parametrize("method", ["ipm", "ipm_no_crossover"])
+def test_hipo_reaches_the_simplex_optimum(method):
+    lp = storage_lp(hours=72)
+    simplex = solve(lp, SolverOptions(method="dual_simplex"))
+    interior = solve(lp, SolverOptions(method=method))
+    assert interior.ok and interior.interior_point == "hipo"
+    assert interior.objective == pytest.approx(simplex.objective, rel=1e-7)
+    assert simplex.interior_point == ""
 
 
 def test_storage_lp_is_well_scaled():

@@ -90,6 +90,7 @@ def kpis(plan: xr.Dataset, zone: Zone | None = None) -> dict[str, Any]:
         "solver": plan.attrs.get("solver", ""),
         "solver_status": plan.attrs.get("solver_status", ""),
         "solver_method": plan.attrs.get("solver_method", ""),
+        "solver_interior_point": plan.attrs.get("solver_interior_point", ""),
         "solver_time_s": plan.attrs.get("solver_time_s", float("nan")),
         "time_resolution": plan.attrs.get("time_resolution", ""),
         "hours": int(plan.sizes["time"]),

@@ -442,6 +442,7 @@ def plan_dataset(model: Model, solution: Solution, profiles: xr.Dataset) -> xr.D
             "solver_version": solution.solver_version,
             "solver_status": solution.status.name.lower(),
             "solver_method": solution.method,
+            "solver_interior_point": solution.interior_point,
             "solver_time_s": float(solution.run_time_s),
             "solver_iterations": int(solution.iterations.total),
             "num_variables": int(lp.num_variables),

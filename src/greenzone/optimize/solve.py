@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import logging
 import math
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -93,7 +95,7 @@ _METHOD_OPTIONS: dict[str, dict[str, Any]] = {
     "simplex": {"solver": "simplex", "simplex_strategy": 0},
     "dual_simplex": {"solver": "simplex", "simplex_strategy": 1},
     "primal_simplex": {"solver": "simplex", "simplex_strategy": 4},
-    "ipm": {"solver": "ipm", "run_crossover": "on"},
+    "ipm": {"solver": "ipm", "run_crossover": "on"},  # "hipo" where it is available: see interior_point()
     "ipm_no_crossover": {"solver": "ipm", "run_crossover": "off"},
     "pdlp": {"solver": "pdlp"},
     "choose": {"solver": "choose"},
@@ -124,6 +126,35 @@ def _new_core() -> Any:
     return highs
 
 
+INTERIOR_POINT_METHODS = ("ipm", "ipm_no_crossover")
+"""Methods that run HiGHS's interior point: HiPO where it is available, IPX otherwise."""
+
+
+@functools.cache
+def interior_point() -> str:
+    """The interior-point solver the methods ``"ipm"`` and ``"ipm_no_crossover"`` run: ``"hipo"``, HiGHS's new
+    interior point (highspy 1.15.1 with highspy-extras 1.15.1, as pyproject pins them), or ``"ipx"`` where HiPO
+    is missing (said once in the log). HiPO solved the hourly Karabakh year in 310 s where IPX had not
+    converged in 900 s (docs/benchmarks.md)."""
+    if _new_core().setOptionValue("solver", "hipo") == _HS.kOk:
+        return "hipo"
+    version = getattr(highspy, "__version__", None) or _new_core().version()
+    log.warning(
+        "HiGHS's interior point HiPO is not available in highspy %s (it needs highspy==1.15.1 with "
+        "highspy-extras==1.15.1, as greenzone's pyproject pins them): the interior-point methods run IPX",
+        version,
+    )
+    return "ipx"
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity where the system tells it)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return max(os.cpu_count() or 1, 1)
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     """How HiGHS should solve: method, limits, tolerances. Validated when created.
@@ -131,12 +162,15 @@ class SolverOptions:
     Parameters
     ----------
     method : {"dual_simplex", "primal_simplex", "simplex", "ipm", "ipm_no_crossover", "pdlp", "choose"}
-        ``"simplex"`` lets HiGHS choose the simplex variant; ``"ipm"`` is the interior-point method with
-        crossover to a basic solution, ``"ipm_no_crossover"`` without; ``"pdlp"`` is HiGHS's first-order
+        ``"simplex"`` lets HiGHS choose the simplex variant; ``"ipm"`` is the interior-point method (HiPO where
+        it is available, else IPX: :func:`interior_point`) with crossover to a basic solution (vertex prices
+        for the report), ``"ipm_no_crossover"`` without (faster where an interior optimum serves, e.g. an
+        adequacy or sweep case); ``"pdlp"`` is HiGHS's first-order
         method (loose tolerances, slow on small problems); ``"choose"`` lets HiGHS pick. Default
         ``"dual_simplex"``, the fastest measured on hourly energy-system LPs (docs: "Why a thin LP layer").
     threads : int, optional
-        Number of threads; ``None`` lets HiGHS decide.
+        Number of threads; ``None``: every core this process may use for the interior-point methods (HiPO's
+        factorisation is parallel), HiGHS's own choice for the others (the simplex is serial).
     time_limit_s : float, optional
         Wall-clock limit [s]; ``None`` for none. Hitting it gives :attr:`Status.TIME_LIMIT`.
     primal_feasibility_tolerance, dual_feasibility_tolerance : float
@@ -209,11 +243,20 @@ class SolverOptions:
         fields = tuple(getattr(self, name) for name in self.__dataclass_fields__ if name != "extra")
         return hash((fields, tuple(sorted(self.extra.items()))))
 
+    def resolved_threads(self) -> int | None:
+        """The thread count HiGHS is given: ``threads``, or every core for the interior-point methods."""
+        if self.threads is not None:
+            return int(self.threads)
+        return available_cores() if self.method in INTERIOR_POINT_METHODS else None
+
     def highs_options(self) -> dict[str, bool | int | float | str]:
         """The HiGHS options these settings stand for, by HiGHS name."""
         options: dict[str, Any] = dict(_METHOD_OPTIONS[self.method])
-        if self.threads is not None:
-            options["threads"] = int(self.threads)
+        threads = self.resolved_threads()
+        if threads is not None:
+            options["threads"] = threads
+        if self.method in INTERIOR_POINT_METHODS and interior_point() == "hipo":
+            options["solver"] = "hipo"
         options["time_limit"] = math.inf if self.time_limit_s is None else float(self.time_limit_s)
         options["primal_feasibility_tolerance"] = float(self.primal_feasibility_tolerance)
         options["dual_feasibility_tolerance"] = float(self.dual_feasibility_tolerance)
@@ -315,6 +358,8 @@ class Solution:
         HiGHS version, e.g. ``"1.16.0"``.
     method : str
         The :class:`SolverOptions` method used.
+    interior_point : str
+        ``"hipo"`` or ``"ipx"`` for an interior-point method (:func:`interior_point`), ``""`` otherwise.
     run_time_s : float
         Wall-clock time of the solve [s].
     iterations : IterationCounts
@@ -334,6 +379,7 @@ class Solution:
     run_time_s: float
     iterations: IterationCounts
     message: str
+    interior_point: str = ""
 
     @property
     def ok(self) -> bool:
@@ -586,11 +632,27 @@ def _pass_model(highs: Any, lp: LinearProgram) -> None:
     _check(highs.passModel(model), "the LP")
 
 
+_scheduler_threads: dict[int, int] = {}
+"""Thread count of HiGHS's scheduler, by the Python thread that started it."""
+
+
+def _use_threads(threads: int | None) -> None:
+    """Start HiGHS's thread scheduler afresh when a solve asks for another thread count than it was started
+    with (run() fails otherwise). HiGHS 1.16 keeps one scheduler per calling thread, 1.15 one per process."""
+    if threads is None:
+        return
+    import threading
+
+    key = threading.get_ident() if hasattr(_HighsCore, "resetThreadScheduler") else 0
+    if _scheduler_threads.get(key) == threads:
+        return
+    reset = getattr(_HighsCore, "resetThreadScheduler", None) or _HighsCore.resetGlobalScheduler
+    reset(True)
+    _scheduler_threads[key] = threads
+
+
 def _run(highs: Any, lp: LinearProgram, options: SolverOptions) -> Solution:
-    if options.threads is not None:
-        # HiGHS keeps one thread scheduler per calling thread; asking for another thread count than the one it
-        # was started with makes run() fail, so start it afresh with the count asked for.
-        _HighsCore.resetThreadScheduler(True)
+    _use_threads(options.resolved_threads())
     start = time.perf_counter()
     run_status = highs.run()
     run_time = time.perf_counter() - start
@@ -614,6 +676,7 @@ def _run(highs: Any, lp: LinearProgram, options: SolverOptions) -> Solution:
         "solver": "highs",
         "solver_version": highs.version(),
         "method": options.method,
+        "interior_point": interior_point() if options.method in INTERIOR_POINT_METHODS else "",
         "run_time_s": run_time,
         "iterations": iterations,
     }

@@ -280,8 +280,9 @@ def run_details(plan: xr.Dataset, figures: dict[str, Any] | None = None) -> list
         ),
         (
             "solver",
-            f"{a.get('solver', '')} {a.get('solver_version', '')}, method {a.get('solver_method', '')}, "
-            f"status {a.get('solver_status', '')}",
+            f"{a.get('solver', '')} {a.get('solver_version', '')}, method {a.get('solver_method', '')}"
+            + (f" ({str(a['solver_interior_point']).upper()})" if a.get("solver_interior_point") else "")
+            + f", status {a.get('solver_status', '')}",
         ),
         (
             "solve time",
