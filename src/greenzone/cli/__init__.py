@@ -3,7 +3,7 @@ the policies every command shares (outputs, run folders, progress, errors) live 
 :mod:`greenzone.cli.common` and the modules it calls.
 
 One module per command or command group: ``plan`` (validate, profiles, run), ``calibrate``, ``report``, ``export``
-(export-pypsa), ``operate`` (operate, schedule) and ``adequacy``; a new command gets a module of its own.
+(export-pypsa), ``operate`` (operate, schedule), ``adequacy`` and ``pathway``; a new command gets a module of its own.
 
 Exit codes: 0 ok, 1 other error (a bug in greenzone: the message says where the details are), 2 bad input
 (zone, weather, run folder, options, output location), 3 infeasible, 4 solver failure or time limit,
@@ -18,7 +18,15 @@ import sys
 import typer
 from rich.markup import escape
 
-from greenzone.cli import adequacy, calibrate, export, operate, plan, report  # noqa: F401 (registers the commands)
+from greenzone.cli import (  # noqa: F401 (registers the commands)
+    adequacy,
+    calibrate,
+    export,
+    operate,
+    pathway,
+    plan,
+    report,
+)
 from greenzone.cli.common import METHODS, PYPSA_MISSING, Settings, app, errors
 from greenzone.errors import GreenzoneError
 

@@ -183,11 +183,13 @@ def demand_profiles(zone: Zone, weather: xr.Dataset, *, year: int | None = None)
         if d.csv is not None:
             values = read_demand_csv(d.csv, time, zone.timezone, field=f"{field}.csv")
             if d.annual_mwh is not None:
-                values = scale_to_annual(values, time, d.annual_mwh.at(year), field=f"{field}.csv: {d.csv}")
+                values = scale_to_annual(
+                    values, time, d.annual_mwh.interpolated(year), field=f"{field}.csv: {d.csv}"
+                )
         else:
             temp = weather["temp_air"].sel(site=node.id).values
             values = shape(d.profile, local_time) * temperature_factor(d, temp, local_time)
-            values = scale_to_annual(values, time, d.annual_mwh.at(year))
+            values = scale_to_annual(values, time, d.annual_mwh.interpolated(year))
         data[:, j] = values
     da = xr.DataArray(
         data,

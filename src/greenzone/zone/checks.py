@@ -17,6 +17,7 @@ from pathlib import Path
 
 from greenzone.errors import ZoneError
 from greenzone.safe_read import read_hourly_series
+from greenzone.zone.dated import check_pathway
 from greenzone.zone.schema import CALIBRATION_QUANTITIES, HYDRO_KINDS, STORAGE_KINDS, HourlySeries, Zone
 
 Problem = tuple[str, str]
@@ -40,6 +41,7 @@ def check_zone(zone: Zone) -> list[Problem]:
         *_check_links(zone),
         *_check_grid(zone),
         *_check_demand(zone),
+        *check_pathway(zone),
     ]
 
 

@@ -11,7 +11,7 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from greenzone.zone import schema
+from greenzone.zone import dated, schema
 from greenzone.zone.load import load_catalogue
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -31,6 +31,9 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("links[]", schema.Link),
     ("grid", schema.GridConnection),
     ("policy", schema.Policy),
+    ("pathway", dated.Pathway),
+    ("pathway.grid", dated.DatedGrid),
+    ("pathway.assets[]", dated.DatedAsset),
 ]
 
 

@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Mapping
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -31,6 +31,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+if TYPE_CHECKING:  # the pathway section builds on the models here; greenzone.zone.dated completes Zone
+    from greenzone.zone.dated import Pathway
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 """Node, technology and river ids: lower case letters, digits and underscores, starting with a letter."""
@@ -163,12 +166,23 @@ class YearValue:
         return [] if self.is_constant else [y for y, _ in self._points]
 
     def at(self, year: int) -> float:
-        """The value that holds in ``year``."""
+        """The value that holds in ``year`` read as a step function (usable land: cleared by that year)."""
         value = self._points[0][1]
         for y, v in self._points:
             if y <= year:
                 value = v
         return value
+
+    def interpolated(self, year: float) -> float:
+        """The value in ``year`` interpolated linearly between the given years, held before the first and
+        after the last (demand, costs and grid limits)."""
+        points = self._points
+        if year <= points[0][0]:
+            return points[0][1]
+        for (y0, v0), (y1, v1) in zip(points, points[1:], strict=False):
+            if year <= y1:
+                return v0 + (v1 - v0) * (year - y0) / (y1 - y0)
+        return points[-1][1]
 
     def to_yaml(self) -> float | dict[int, float]:
         return self._points[0][1] if self.is_constant else dict(self._points)
@@ -403,7 +417,9 @@ class Demand(Strict):
     """Electricity demand at a node: an annual total shaped by a profile, or an hourly CSV."""
 
     annual_mwh: YearValueField | None = Field(
-        None, description="annual demand [MWh]; a number or {year: MWh}; scales the profile or the CSV"
+        None,
+        description="annual demand [MWh]; a number or {year: MWh}, interpolated linearly between the given "
+        "years; scales the profile or the CSV",
     )
     profile: Literal["residential", "commercial", "industrial", "mixed", "flat"] = Field(
         "mixed", description="built-in hourly shape (synthetic, in local time) when no CSV is given"
@@ -658,6 +674,9 @@ class Zone(Strict):
     grid: GridConnection | None = Field(None, description="the national-grid connection; empty: islanded")
     policy: Policy = Field(default_factory=Policy)
     sources: list[str] = Field(default_factory=list, description="references for the figures in this file")
+    pathway: Pathway | None = Field(
+        None, description="investment periods and dated values (greenzone pathway); empty: one year"
+    )
     _zone_file: str | None = PrivateAttr(None)
 
     @property

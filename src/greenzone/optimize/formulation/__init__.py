@@ -61,6 +61,41 @@ def previous_hour(n_hours: int) -> np.ndarray:
     return np.roll(np.arange(n_hours), 1)
 
 
+def define_year(lp, d: ModelData, *, cyclic: bool = True) -> None:
+    """Every family of one year's LP (docs/formulation.md) into ``lp``: a
+    :class:`~greenzone.optimize.lp.LinearProgram`, or one period's
+    :class:`~greenzone.optimize.formulation.view.PeriodView` of a pathway LP."""
+    previous = previous_hour(len(d.time))
+    capacity, dispatch = define_generator_variables(lp, d)
+    define_availability_constraints(lp, d, capacity, dispatch)
+    define_fuel_budget_constraints(lp, d, dispatch)
+    define_reservoir_constraints(lp, d, dispatch, previous, cyclic=cyclic)
+    storage = define_storage(lp, d, previous, cyclic=cyclic)
+    links = define_links(lp, d)
+    grid = define_grid(lp, d)
+    unserved = define_unserved(lp, d)
+    define_nodal_balance(lp, d, dispatch, storage, links, grid, unserved)
+    define_land_constraints(lp, d, capacity, storage)
+    define_renewable_share(lp, d, dispatch, grid, unserved)
+    define_co2_cap(lp, d, dispatch, grid)
+    define_reserve(lp, d, capacity, dispatch, storage)
+
+
+def existing_investment_constant(d: ModelData) -> float:
+    """−(annualised capex × existing capacity) [USD/yr]: capacity variables carry capex on all capacity, and
+    only new capacity costs investment."""
+    constant = -float(d.gen_capex @ d.gen_existing)
+    if d.sto_labels:
+        constant -= float(
+            d.sto_power_capex @ d.sto_power_existing
+            + d.sto_charge_capex @ d.sto_charge_existing
+            + d.sto_energy_capex @ d.sto_energy_existing
+        )
+    if d.link_labels:
+        constant -= float(d.link_capex @ d.link_existing)
+    return constant
+
+
 def build_model(
     zone: Zone,
     profiles: xr.Dataset,
@@ -93,34 +128,21 @@ def build_model(
         raise ValueError("cyclic=False applies to hourly horizons only, not to typical periods")
     d = model_data(zone, profiles, year=year, weights=weights, periods=periods)
     lp = LinearProgram()
-    previous = previous_hour(len(d.time))
-    capacity, dispatch = define_generator_variables(lp, d)
-    define_availability_constraints(lp, d, capacity, dispatch)
-    define_fuel_budget_constraints(lp, d, dispatch)
-    define_reservoir_constraints(lp, d, dispatch, previous, cyclic=cyclic)
-    storage = define_storage(lp, d, previous, cyclic=cyclic)
-    links = define_links(lp, d)
-    grid = define_grid(lp, d)
-    unserved = define_unserved(lp, d)
-    define_nodal_balance(lp, d, dispatch, storage, links, grid, unserved)
-    define_land_constraints(lp, d, capacity, storage)
-    define_renewable_share(lp, d, dispatch, grid, unserved)
-    define_co2_cap(lp, d, dispatch, grid)
-    define_reserve(lp, d, capacity, dispatch, storage)
-    constant = -float(d.gen_capex @ d.gen_existing)
-    if d.sto_labels:
-        constant -= float(
-            d.sto_power_capex @ d.sto_power_existing
-            + d.sto_charge_capex @ d.sto_charge_existing
-            + d.sto_energy_capex @ d.sto_energy_existing
-        )
-    if d.link_labels:
-        constant -= float(d.link_capex @ d.link_existing)
-    lp.set_objective_constant(constant)
+    define_year(lp, d, cyclic=cyclic)
+    lp.set_objective_constant(existing_investment_constant(d))
     model = Model(lp=lp, data=d, blocks=dict(lp.variables))
     if extra_constraints is not None:
         extra_constraints(model)
     return model
 
 
-__all__ = ["Model", "ModelData", "Periods", "build_model", "model_data", "previous_hour"]
+__all__ = [
+    "Model",
+    "ModelData",
+    "Periods",
+    "build_model",
+    "define_year",
+    "existing_investment_constant",
+    "model_data",
+    "previous_hour",
+]

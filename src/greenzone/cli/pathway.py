@@ -1,0 +1,111 @@
+"""``greenzone pathway``: what to build in which investment period (perfect foresight or myopic)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from greenzone.cli.common import (
+    MethodOpt,
+    OutOpt,
+    Progress,
+    SeedOpt,
+    Settings,
+    SourceOpt,
+    TimeLimitOpt,
+    WeatherFileOpt,
+    ZoneArg,
+    app,
+    console,
+    output_folder,
+    zone_and_inputs,
+)
+
+DEFAULT_TYPICAL_DAYS = 8
+"""Typical days per period unless --hourly or --typical-days says otherwise."""
+
+
+@app.command("pathway")
+def pathway_command(
+    zone: ZoneArg = None,
+    out: OutOpt = Path("out/pathway"),
+    myopic: Annotated[
+        bool,
+        typer.Option(
+            "--myopic", help="plan period by period, each seeing only itself (default: perfect foresight)"
+        ),
+    ] = False,
+    typical_days: Annotated[
+        int, typer.Option("--typical-days", min=3, help="typical days per period, storage linked")
+    ] = DEFAULT_TYPICAL_DAYS,
+    hourly: Annotated[bool, typer.Option("--hourly", help="plan every hour of every period (slow)")] = False,
+    hours: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--hours", min=24, help="plan each period on the first N hours only, annualised (a quick look)"
+        ),
+    ] = None,
+    seed: SeedOpt = None,
+    weather: SourceOpt = None,
+    weather_file: WeatherFileOpt = None,
+    method: MethodOpt = "ipm",
+    time_limit: TimeLimitOpt = None,
+) -> None:
+    """Plan the zone's pathway (its pathway.periods): capacity, new build and retirement by period.
+
+    Writes OUT/pathway.nc (by period × node × technology; cost, emissions, land used against land cleared)
+    and OUT/kpis.json (per period and for the whole path), through a temporary folder that replaces OUT only
+    when everything is written. A zone without a pathway section is planned as one period, its year.
+    """
+    from greenzone.optimize.solve import SolverOptions
+    from greenzone.output import write_netcdf, write_text
+    from greenzone.pathway import pathway, pathway_profiles
+    from greenzone.pathway_output import pathway_kpis
+    from greenzone.weather import load_weather
+
+    zone_path, z, inputs = zone_and_inputs(zone)
+    if z.pathway is None:
+        console.print(
+            f"[yellow]{escape(zone_path.name)} has no pathway section: planned as one period ({z.year})[/yellow]"
+        )
+    options = SolverOptions(method=method, time_limit_s=time_limit, log_to_console=Settings.verbose)
+    with (
+        Progress() as progress,
+        output_folder(out, [*inputs, ("the weather file", weather_file)], zone=z) as folder,
+    ):
+        progress.stage("weather", f"making the weather of {zone_path.name}")
+        w = load_weather(z, source=weather, path=weather_file, seed=seed)
+        if hours is not None:
+            w = w.isel(time=slice(0, hours))
+        if int(w.attrs.get("synthetic", 0)):
+            console.print(f"[yellow]{escape(str(w.attrs.get('title', 'SYNTHETIC weather')))}[/yellow]")
+        progress.stage("profiles", "capacity factors, inflows and each period's demand")
+        profiles = pathway_profiles(z, w)
+        days = None if hourly or hours is not None else typical_days
+        mode = "myopic" if myopic else "perfect foresight"
+        progress.stage("build", f"building the pathway LP ({mode}, {len(profiles)} period(s))")
+        on_solve = lambda _model: progress.stage("solve", f"HiGHS {method}")  # noqa: E731
+        result = pathway(z, profiles, myopic=myopic, typical_days=days, options=options, on_solve=on_solve)
+        result.attrs["synthetic"] = int(w.attrs.get("synthetic", 0))
+        result.attrs["weather_title"] = str(w.attrs.get("title", ""))
+        figures = pathway_kpis(result)
+        write_netcdf(result, folder / "pathway.nc")
+        write_text(json.dumps(figures, indent=2) + "\n", folder / "kpis.json")
+    _print_path(figures)
+
+
+def _print_path(figures: dict) -> None:
+    """One line per period: new capacity and cost."""
+    for row in figures["periods"]:
+        built = (
+            ", ".join(f"{t} {mw:,.0f}" for t, mw in row["new_capacity_mw"].items() if mw > 0.5) or "nothing"
+        )
+        console.print(f"{row['period']}: builds {built} MW; {row['cost_usd_per_year'] / 1e6:,.1f} MUSD/yr")
+    path = figures["path"]
+    console.print(
+        f"whole path ({path['mode']}): {path['total_cost_discounted_usd'] / 1e6:,.1f} MUSD discounted"
+    )

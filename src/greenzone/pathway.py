@@ -1,0 +1,175 @@
+"""The pathway: what to build in which investment period, with perfect foresight or period by period.
+
+``pathway(zone, profiles)`` plans the zone's ``pathway.periods`` (docs/zone-file.md, ``pathway``):
+
+- ``myopic=False`` (default): perfect foresight, one LP over every period
+  (:func:`greenzone.optimize.formulation.pathway.build_pathway_model`; docs/formulation.md, "Pathway");
+- ``myopic=True``: period by period, each LP seeing only its own period (its own build pays its annuities in
+  that period only), the capacity it builds handed forward to the next periods while it lives, as a ministry
+  deciding year by year would.
+
+Each period runs on its own profiles (its year's demand, interpolated between the given years) hourly or, with
+``typical_days=N``, on N typical days of its own (:func:`greenzone.aggregate.typical_days`) with storage and
+reservoirs linked across the year. The result is the Pathway dataset of :mod:`greenzone.pathway_output`.
+A zone without a pathway section is planned as one period of one year, its ``year``: the same LP as
+:func:`greenzone.planning.plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from greenzone.aggregate import typical_days as cluster_days
+from greenzone.optimize.formulation.data import Periods
+from greenzone.optimize.formulation.pathway import (
+    PathwayModel,
+    Vintage,
+    build_pathway_model,
+    discounted_years,
+)
+from greenzone.optimize.solve import Method, Solution, SolverOptions, require_optimal, solve
+from greenzone.pathway_output import PeriodResult, pathway_dataset
+from greenzone.planning import DEFAULT_METHOD
+from greenzone.zone.schema import VARIABLE_KINDS, Zone
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The periods planned: first years, years each stands for [yr], discounted years W_p [yr]."""
+
+    periods: list[int]
+    years: list[int]
+    discounted: np.ndarray
+
+
+def horizon(zone: Zone) -> Horizon:
+    """The zone's periods (one period of one year, the zone's ``year``, without a pathway section)."""
+    if zone.pathway is None:
+        periods, years = [zone.year], [1]
+    else:
+        periods, years = list(zone.pathway.periods), zone.pathway.years
+    return Horizon(periods, years, discounted_years(zone.economics.discount_rate, periods, years))
+
+
+def pathway_profiles(zone: Zone, weather: xr.Dataset) -> dict[int, xr.Dataset]:
+    """Each period's profiles on ``weather``: the same capacity factors and inflows, the period's demand
+    (interpolated between the years the zone gives)."""
+    from greenzone.resources import profiles as make_profiles
+    from greenzone.resources.demand import demand_profiles
+
+    periods = horizon(zone).periods
+    base = make_profiles(zone, weather, year=periods[0])
+    out = {}
+    for p in periods:
+        prof = base.copy()
+        demand = demand_profiles(zone, weather, year=p)
+        prof["demand"] = demand.transpose(*base["demand"].dims)
+        prof.attrs["year"] = p
+        out[p] = prof
+    return out
+
+
+def pathway(
+    zone: Zone,
+    profiles: Mapping[int, xr.Dataset] | xr.Dataset,
+    *,
+    myopic: bool = False,
+    typical_days: int | None = None,
+    linking: bool = True,
+    method: Method = DEFAULT_METHOD,
+    time_limit: float | None = None,
+    threads: int | None = None,
+    options: SolverOptions | None = None,
+    extra_constraints: Callable[[PathwayModel], None] | None = None,
+    on_solve: Callable[[PathwayModel], None] | None = None,
+) -> xr.Dataset:
+    """Plan the zone's pathway (see this module's docstring).
+
+    Parameters
+    ----------
+    profiles : each period's profiles keyed by its first year (:func:`pathway_profiles`), or one profiles
+        dataset used as it is for every period.
+    myopic : plan period by period instead of all periods at once.
+    typical_days : plan each period on this many typical days instead of every hour.
+    linking : with ``typical_days``, link storage across each period's year (Kotzur et al. 2018).
+    method, time_limit, threads, options : as for :func:`greenzone.planning.plan`.
+    extra_constraints : hook called with the built :class:`PathwayModel` (each myopic step's).
+    on_solve : called with the built model just before HiGHS starts.
+    """
+    options = options or SolverOptions(method=method, time_limit_s=time_limit, threads=threads)
+    hz = horizon(zone)
+    by_period = _profiles_by_period(hz, profiles)
+    model_profiles, typical = {}, {}
+    for p in hz.periods:
+        model_profiles[p], typical[p] = _resolution(zone, by_period[p], typical_days, linking)
+
+    def run(periods, years, discounted, vintages) -> tuple[PathwayModel, Solution]:
+        model = build_pathway_model(
+            zone,
+            model_profiles,
+            periods=periods,
+            years=years,
+            discounted=discounted,
+            typical=typical,
+            vintages=vintages,
+            extra_constraints=extra_constraints,
+        )
+        if on_solve is not None:
+            on_solve(model)
+        solution = solve(model.lp, options)
+        label = ", ".join(str(p) for p in periods)
+        require_optimal(solution, what=f"the pathway of '{zone.name}' (period {label})")
+        return model, solution
+
+    results: list[PeriodResult] = []
+    if not myopic:
+        model, solution = run(hz.periods, hz.years, hz.discounted, ())
+        results = [PeriodResult.of(model, solution, p) for p in hz.periods]
+        objective = float(solution.objective)
+    else:
+        handed: list[Vintage] = []
+        for k, p in enumerate(hz.periods):
+            model, solution = run([p], [hz.years[k]], [hz.discounted[k]], handed)
+            result = PeriodResult.of(model, solution, p)
+            results.append(result)
+            handed += result.vintages(zone)
+        objective = float("nan")
+    ds = pathway_dataset(zone, hz, results, mode="myopic" if myopic else "perfect_foresight")
+    if not myopic:
+        ds.attrs["objective_usd"] = objective
+    ds.attrs["time_resolution"] = (
+        "hourly"
+        if typical_days is None
+        else f"{typical_days} typical days per period"
+        + (" (Kotzur storage linking)" if linking else " (without storage linking)")
+    )
+    return ds
+
+
+def _profiles_by_period(hz: Horizon, profiles) -> dict[int, xr.Dataset]:
+    if isinstance(profiles, xr.Dataset):
+        return {p: profiles for p in hz.periods}
+    missing = [p for p in hz.periods if p not in profiles]
+    if missing:
+        raise ValueError(
+            f"profiles lack period(s) {missing}; pass one profiles dataset per period of the zone's pathway "
+            "(greenzone.pathway.pathway_profiles), or one dataset for every period"
+        )
+    return {p: profiles[p] for p in hz.periods}
+
+
+def _resolution(zone: Zone, prof: xr.Dataset, typical_days: int | None, linking: bool):
+    """A period's model profiles and typical periods: the profiles as given (hourly) or N typical days."""
+    if typical_days is None:
+        return prof, None
+    renewables = [t for t in zone.generator_ids if zone.technologies[t].kind in VARIABLE_KINDS]
+    aggregation = cluster_days(prof, typical_days, renewables=renewables)
+    periods = Periods(n_hours=aggregation.n_hours_per_period, order=aggregation.day_cluster, linking=linking)
+    return aggregation.profiles, periods
+
+
+__all__ = ["Horizon", "horizon", "pathway", "pathway_profiles"]

@@ -1,0 +1,187 @@
+"""The zone file's pathway section: investment periods and the values that change from one to the next.
+
+A zone with a ``pathway`` section can be planned over several investment periods
+(:func:`greenzone.pathway.pathway`)::
+
+    pathway:
+      periods: [2027, 2030, 2035]        # each stands for the years until the next
+      last_period_years: 5               # 2035 stands for 2035-2039
+      capex_usd_per_kw: {solar: {2027: 620, 2035: 450}}   # interpolated between the given years
+      grid: {export_max_mw: {2027: 0, 2030: 300}}
+      assets:
+        - {node: fuzuli, technology: solar, mw: 100, commissioned: 2029}     # under construction
+        - {node: lachin, technology: gas_turbine, mw: 60, commissioned: 1995, lifetime_years: 40}   # retires
+
+Values by year use the house's one mechanism, :class:`~greenzone.zone.schema.YearValue`: a number or
+``{year: value}``. Demand (``nodes[].demand.annual_mwh``), costs and the grid's limits and prices are
+*interpolated* linearly between the given years (held before the first and after the last); usable land
+(``nodes[].usable_land_km2``, land cleared by a year) is a step function and, in a pathway, may only grow.
+
+An asset (and a new build) is in service in period p when commissioned ≤ p < commissioned + lifetime: a plant
+commissioned in 2032 counts from the first period starting in 2032 or later. A node technology's
+``existing_mw`` is in service in every period; give an asset with a commissioning year to make it retire.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from greenzone.zone.schema import ID_PATTERN, Strict, YearValueField, Zone
+
+Problem = tuple[str, str]
+
+
+class DatedAsset(Strict):
+    """A plant with a commissioning year and a lifetime: in service from its year, retired after it."""
+
+    node: str = Field(pattern=ID_PATTERN, description="node id where the plant stands")
+    technology: str = Field(description="technology id of the plant")
+    mw: float = Field(ge=0, description="capacity [MW] (discharge power for storage)")
+    energy_mwh: float = Field(0.0, ge=0, description="storage energy [MWh] (storage only)")
+    commissioned: int = Field(
+        ge=1900,
+        le=2200,
+        description="year the plant enters service (earlier than the first period: existing)",
+    )
+    lifetime_years: float | None = Field(
+        None, gt=0, le=100, description="years in service [yr]; empty: the technology's lifetime"
+    )
+    note: str = Field("", description="free text: where the figures come from")
+
+
+class DatedGrid(Strict):
+    """The national-grid connection's limits and prices by year (override the grid section's numbers)."""
+
+    import_max_mw: YearValueField | None = Field(
+        None, description="largest import [MW]: a number or {year: MW}, interpolated"
+    )
+    export_max_mw: YearValueField | None = Field(
+        None, description="largest export [MW]: a number or {year: MW}, interpolated (a corridor opening)"
+    )
+    import_price_usd_per_mwh: YearValueField | None = Field(
+        None, description="price paid for imports [USD/MWh]: a number or {year: USD/MWh}, interpolated"
+    )
+    export_price_usd_per_mwh: YearValueField | None = Field(
+        None, description="price earned for exports [USD/MWh]: a number or {year: USD/MWh}, interpolated"
+    )
+
+
+class Pathway(Strict):
+    """Investment periods and the values that change with them (greenzone pathway)."""
+
+    periods: list[int] = Field(
+        min_length=1,
+        description="first years of the investment periods, increasing; each stands for the years until "
+        "the next",
+    )
+    last_period_years: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="years the last period stands for [yr]; empty: as long as the one before (1 with one "
+        "period)",
+    )
+    capex_usd_per_kw: dict[str, YearValueField] = Field(
+        default_factory=dict,
+        description="investment by technology id and year [USD/kW], interpolated; replaces the "
+        "technology's capex_usd_per_kw",
+    )
+    capex_usd_per_kwh: dict[str, YearValueField] = Field(
+        default_factory=dict,
+        description="storage energy investment by technology id and year [USD/kWh], interpolated",
+    )
+    grid: DatedGrid | None = Field(None, description="grid limits and prices by year")
+    assets: list[DatedAsset] = Field(
+        default_factory=list, description="plants with a commissioning year and a lifetime"
+    )
+
+    @field_validator("periods")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        for year in value:
+            if not 1900 <= year <= 2200:
+                raise ValueError(f"periods must be years such as 2027, got {year}")
+        for a, b in zip(value, value[1:], strict=False):
+            if b <= a:
+                raise ValueError(
+                    f"periods must increase: {b} follows {a}; list the first year of each period in order, "
+                    "e.g. [2027, 2030, 2035]"
+                )
+        return value
+
+    @property
+    def years(self) -> list[int]:
+        """Years each period stands for [yr]."""
+        spans = [b - a for a, b in zip(self.periods, self.periods[1:], strict=False)]
+        last = self.last_period_years or (spans[-1] if spans else 1)
+        return [*spans, last]
+
+    @property
+    def end_year(self) -> int:
+        """The first year after the pathway."""
+        return self.periods[-1] + self.years[-1]
+
+
+# Zone names its pathway section by a forward reference (the section builds on schema.py's models): complete
+# it here. greenzone.zone imports this module, so every Zone is complete before use.
+Zone.model_rebuild(_types_namespace={"Pathway": Pathway})
+
+
+def check_pathway(zone: Zone) -> list[Problem]:
+    """Cross-field problems of a zone's pathway section: ids that must exist, cleared land that shrinks,
+    commissioning years after the last period (each ``(field path, message)`` with the fix)."""
+    pw = zone.pathway
+    if pw is None:
+        return []
+    problems: list[Problem] = []
+    for i, node in enumerate(zone.nodes):
+        land = node.usable_land_km2
+        if land is None or land.is_constant:
+            continue
+        years = land.years
+        for a, b in zip(years, years[1:], strict=False):
+            if land.at(b) < land.at(a):
+                problems.append(
+                    (
+                        f"nodes[{i}].usable_land_km2",
+                        f"cleared land shrinks from {land.at(a):g} km^2 in {a} to {land.at(b):g} km^2 in {b}; "
+                        "in a pathway land cleared stays cleared: give each year the total cleared by then",
+                    )
+                )
+                break
+    for field in ("capex_usd_per_kw", "capex_usd_per_kwh"):
+        for tech in getattr(pw, field):
+            if tech not in zone.technologies:
+                problems.append(
+                    (
+                        f"pathway.{field}.{tech}",
+                        f"unknown technology '{tech}'; use one of the zone's technologies",
+                    )
+                )
+    if pw.grid is not None and zone.grid is None:
+        problems.append(("pathway.grid", "the zone has no grid section; add one or remove pathway.grid"))
+    nodes = {n.id: n for n in zone.nodes}
+    for i, asset in enumerate(pw.assets):
+        at = f"pathway.assets[{i}]"
+        if asset.node not in nodes:
+            problems.append((f"{at}.node", f"unknown node '{asset.node}'; use one of {', '.join(nodes)}"))
+        elif asset.technology not in nodes[asset.node].technologies:
+            problems.append(
+                (
+                    f"{at}.technology",
+                    f"'{asset.technology}' does not stand at node '{asset.node}'; add it under "
+                    f"nodes[].technologies of that node first",
+                )
+            )
+        if asset.commissioned > pw.periods[-1]:
+            problems.append(
+                (
+                    f"{at}.commissioned",
+                    f"{asset.commissioned} is after the last period ({pw.periods[-1]}), so the plant never "
+                    "enters the pathway; add a later period or remove the asset",
+                )
+            )
+    return problems
+
+
+__all__ = ["DatedAsset", "DatedGrid", "Pathway", "check_pathway"]
