@@ -1,4 +1,4 @@
-"""The pathway (greenzone.pathway): hand optima, one period equal to plan, modes, validation and the CLI.
+"""The pathway (greenzone.pathway_planning): hand optima, one period equal to plan, modes, validation and the CLI.
 
 Hand optima use hand-made profiles (tests/plan_helpers.py): flat demand, constant availability, so every
 figure is a short calculation from the catalogue's numbers.
@@ -14,7 +14,7 @@ import xarray as xr
 
 from greenzone.errors import ZoneError
 from greenzone.optimize.formulation.pathway import discounted_years
-from greenzone.pathway import pathway
+from greenzone.pathway_planning import pathway
 from greenzone.planning import plan
 from plan_helpers import hand_profiles, write_small_zone
 
@@ -85,8 +85,8 @@ def test_a_retiring_plant_is_replaced(tmp_path):
     np.testing.assert_allclose(gas["capacity"].values, [100.0, 50.0 / availability], rtol=REL)
 
 
-def discount_zone(tmp_path, rate):
-    """Geothermal (max 20 MW) whose capex falls from 10,000 to 2,000 USD/kW, against 100 MW of gas."""
+def discount_zone(tmp_path, rate, first_capex=10000):
+    """Geothermal (max 20 MW) whose capex falls from ``first_capex`` to 2,000 USD/kW, against 100 MW of gas."""
     return one_node(
         tmp_path,
         {"geothermal": {"max_mw": 20}, "gas_turbine": {"existing_mw": 100, "max_mw": 100}},
@@ -94,18 +94,18 @@ def discount_zone(tmp_path, rate):
         pathway_section={
             "periods": [2030, 2035],
             "last_period_years": 5,
-            "capex_usd_per_kw": {"geothermal": {2030: 10000, 2035: 2000}},
+            "capex_usd_per_kw": {"geothermal": {2030: first_capex, 2035: 2000}},
         },
         tech_specs={"gas_turbine": {"fuel_price_usd_per_mwh_th": 36.0}},
     )
 
 
-def hand_discount_objective(zone, rate, *, early: bool) -> float:
+def hand_discount_objective(zone, rate, *, early: bool, first_capex=10000) -> float:
     """The pathway's objective [USD] when the 20 MW of geothermal is built in 2030 (early) or 2035."""
     geo, gas = zone.technologies["geothermal"], zone.technologies["gas_turbine"]
     w = discounted_years(rate, [2030, 2035], [5, 5])
     a = rate / (1 - (1 + rate) ** -30) if rate else 1 / 30
-    annuity = {2030: a * 10000e3, 2035: a * 2000e3}
+    annuity = {2030: a * first_capex * 1e3, 2035: a * 2000e3}
     gas_cost = gas.variable_om_usd_per_mwh + gas.fuel_price_usd_per_mwh_th / gas.efficiency
     m, demand = 20.0, 50.0
 
@@ -133,6 +133,43 @@ def test_discounting_moves_the_build_later(tmp_path, rate, early):
     )
     other = hand_discount_objective(zone, rate, early=not early)
     assert ds.attrs["objective_usd"] < other  # the other timing is dearer, by the hand calculation too
+
+
+def test_myopic_builds_early_what_foresight_defers(tmp_path):
+    """At 18,000 USD/kW in 2030 geothermal pays for itself within 2030-2034 (myopic builds it), but waiting for
+    2,000 USD/kW in 2035 is cheaper over the path (perfect foresight waits): (S - f - A_2030) W_2030 <
+    (A_2030 - A_2035) W_2035 with S the fuel saved, f fixed O&M, A the annuities."""
+    zone = discount_zone(tmp_path, 0.0, first_capex=18000)
+    prof = hand_profiles(zone, HOURS, demand={"a": 50.0})
+    foresight, myopic = pathway(zone, prof), pathway(zone, prof, myopic=True)
+    geo = {"node": "a", "technology": "geothermal"}
+    np.testing.assert_allclose(foresight["new_capacity"].sel(geo).values, [0.0, 20.0], atol=1e-6)
+    np.testing.assert_allclose(myopic["new_capacity"].sel(geo).values, [20.0, 0.0], atol=1e-6)
+    early = hand_discount_objective(zone, 0.0, early=True, first_capex=18000)
+    late = hand_discount_objective(zone, 0.0, early=False, first_capex=18000)
+    assert foresight.attrs["objective_usd"] == pytest.approx(late, rel=REL)
+    assert myopic.attrs["total_cost_usd"] == pytest.approx(
+        early, rel=REL
+    )  # the path's cost of the early build
+
+
+def test_typical_days_per_period_with_storage(tmp_path):
+    zone = two_nodes(
+        tmp_path, {"periods": [2027, 2030], "capex_usd_per_kwh": {"battery": {2027: 200, 2030: 100}}}
+    )
+    ds = pathway(zone, two_node_profiles(zone, 6), typical_days=3)
+    assert ds.attrs["time_resolution"].startswith("3 typical days per period")
+    assert ds.attrs["total_cost_usd"] == pytest.approx(ds.attrs["objective_usd"], rel=1e-9)
+    assert float(ds["storage_energy"].isel(period=-1).sum()) >= float(
+        ds["storage_energy"].isel(period=0).sum()
+    )
+
+
+def test_api_mirrors_the_cli():
+    import greenzone
+
+    assert greenzone.pathway is pathway
+    assert callable(greenzone.pathway_profiles)
 
 
 def two_nodes(tmp_path, pathway_section=None):

@@ -25,7 +25,7 @@ pypsa = pytest.importorskip("pypsa")
 from greenzone.optimize.formulation.data import annuity  # noqa: E402
 from greenzone.optimize.formulation.pathway import discounted_years  # noqa: E402
 from greenzone.optimize.solve import SolverOptions  # noqa: E402
-from greenzone.pathway import pathway  # noqa: E402
+from greenzone.pathway_planning import pathway  # noqa: E402
 from greenzone.zone import load_zone  # noqa: E402
 from plan_helpers import hand_profiles  # noqa: E402
 
@@ -268,4 +268,5 @@ def test_pathway_equals_pypsa_multi_investment_periods(tmp_path, seed):
             np.testing.assert_allclose(built, theirs, atol=ABS_TOL_BUILD_MW, err_msg=f"{node}/{tech}")
     # every case exercises what it is meant to: a retirement, land that binds somewhere, builds in a later period
     assert float(ds["retired_capacity"].sum()) > 0
+    assert np.isclose(ds["land_used"].values, ds["land_cleared"].values, rtol=1e-6).any()
     assert float(ds["new_capacity"].isel(period=slice(1, None)).sum()) > 0

@@ -6,6 +6,7 @@ The stages, each a plain function (see docs/architecture.md)::
     weather = greenzone.load_weather(zone)            # synthetic by default; pvgis, csv, era5, atlite
     prof = greenzone.profiles(zone, weather)          # capacity factors, inflows, demand
     result = greenzone.plan(zone, prof, typical_days=16)   # least-cost capacities and dispatch
+    path = greenzone.pathway(zone, greenzone.pathway_profiles(zone, weather), typical_days=8)  # what to build when
     figures = greenzone.kpis(result, zone)
     operation = greenzone.operate(zone, result, prof, forecast="noisy")  # rolling windows from forecasts
 """
@@ -13,6 +14,7 @@ The stages, each a plain function (see docs/architecture.md)::
 from greenzone import operate
 from greenzone.errors import GreenzoneError, InfeasibleError, SolverError, WeatherError, ZoneError
 from greenzone.kpi import kpis
+from greenzone.pathway_planning import pathway, pathway_profiles
 from greenzone.planning import plan
 from greenzone.resources import profiles
 from greenzone.weather import load_weather
@@ -30,6 +32,8 @@ __all__ = [
     "kpis",
     "operate",
     "load_zone",
+    "pathway",
+    "pathway_profiles",
     "plan",
     "profiles",
 ]

@@ -63,8 +63,8 @@ def pathway_command(
     """
     from greenzone.optimize.solve import SolverOptions
     from greenzone.output import write_netcdf, write_text
-    from greenzone.pathway import pathway, pathway_profiles
     from greenzone.pathway_output import pathway_kpis
+    from greenzone.pathway_planning import pathway, pathway_profiles
     from greenzone.weather import load_weather
 
     zone_path, z, inputs = zone_and_inputs(zone)

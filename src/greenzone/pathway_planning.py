@@ -157,7 +157,7 @@ def _profiles_by_period(hz: Horizon, profiles) -> dict[int, xr.Dataset]:
     if missing:
         raise ValueError(
             f"profiles lack period(s) {missing}; pass one profiles dataset per period of the zone's pathway "
-            "(greenzone.pathway.pathway_profiles), or one dataset for every period"
+            "(greenzone.pathway_planning.pathway_profiles), or one dataset for every period"
         )
     return {p: profiles[p] for p in hz.periods}
 
