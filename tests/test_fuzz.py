@@ -78,37 +78,6 @@ def fuzz(examples: int):
     return settings(BASE, max_examples=examples * SCALE)
 
 
-# ---------------------------------------------------------------------------------------------- known bugs
-
-
-def _bug_timezone_long(path, mutation) -> bool:
-    """test_bug_timezone_too_long: a timezone of 300 characters exits 1 with OSError (file name too long)."""
-    return path == ("timezone",) and mutation == "long_string"
-
-
-KNOWN_BUGS: list = [_bug_timezone_long]
-
-
-def _bug_time_out_of_bounds(what: str) -> bool:
-    """test_bug_time_before_year_1677: a time cell such as '-5' (year -5) exits 1 with OutOfBoundsDatetime."""
-    return what.startswith("cell") and "column 'time'" in what and what.endswith(("'-5'", "'\"1,5\"'"))
-
-
-def _bug_run_folder_kpis(command: str, name: str, how: str) -> bool:
-    """test_bug_operate_reads_kpis_unchecked: operate and adequacy read the run folder's kpis.json for the report
-    unchecked: empty, not UTF-8, not an object or with extra data, it exits 1."""
-    return command in ("operate", "adequacy") and name == "kpis.json" and how not in ("delete", "folder")
-
-
-"""Predicates (path, mutation) -> bool of zone mutations that hit a bug not fixed yet, each with its own
-explicit xfail test below; the property tests skip just these inputs so that the suite stays green while the
-bugs are visible. Empty when every bug found is fixed."""
-
-
-def _known(path, mutation) -> bool:
-    return any(bug(path, mutation) for bug in KNOWN_BUGS)
-
-
 # ---------------------------------------------------------------------------------------------- fixtures
 
 
@@ -217,7 +186,6 @@ def test_embedded_zone_field(monkeypatch, capsys, embedded_weather, path, mutati
     """validate on the embedded zone with one field mutated; a valid zone then goes through the loader and
     profiles on a day of weather."""
     with fz.fresh_dir() as workdir:
-        assume(not _known(path, mutation))
         tree = fz.mutate(EMBEDDED, path, mutation)
         zone_file = _write(workdir / "zone", tree)
         context = f"embedded zone, {fz.format_path(path)}: {mutation}"
@@ -247,7 +215,6 @@ def test_embedded_zone_field(monkeypatch, capsys, embedded_weather, path, mutati
 def test_two_node_zone_field_profiles(monkeypatch, capsys, path, mutation):
     """greenzone profiles on the two-node zone with one field mutated, end to end on synthetic weather."""
     with fz.fresh_dir() as workdir:
-        assume(not _known(path, mutation))
         zone_file = _write(workdir / "zone", fz.mutate(TWO, path, mutation))
         out = workdir / "out"
         fz.check_contract(
@@ -266,7 +233,6 @@ def test_two_node_zone_field_profiles(monkeypatch, capsys, path, mutation):
 def test_two_node_zone_field_run(monkeypatch, capsys, path, mutation):
     """greenzone run --hours 48 on the two-node zone with one field mutated (a handful: ~2 s each)."""
     with fz.fresh_dir() as workdir:
-        assume(not _known(path, mutation))
         zone_file = _write(workdir / "zone", fz.mutate(TWO, path, mutation))
         out = workdir / "out"
         fz.check_contract(
@@ -360,7 +326,6 @@ def test_demand_csv(monkeypatch, capsys, mutation):
     """validate and profiles on the two-node zone whose first node's demand is a mutated hourly CSV."""
     with fz.fresh_dir() as workdir:
         what, data = mutation
-        assume(not _bug_time_out_of_bounds(what))
         zone_file = _demand_zone(workdir / "zone")
         (workdir / "zone" / "demand.csv").write_bytes(data)
         out = workdir / "out"
@@ -401,7 +366,6 @@ def test_price_csv_build(monkeypatch, capsys, two_node_profiles, mutation):
         from greenzone.optimize.formulation import build_model
 
         what, data = mutation
-        assume(not _bug_time_out_of_bounds(what))
         zone_file = _price_zone(workdir / "zone")
         (workdir / "zone" / "price.csv").write_bytes(data)
         context = f"price CSV, {what}"
@@ -425,7 +389,6 @@ def test_price_csv_run(monkeypatch, capsys, mutation):
     """greenzone run --hours 48 with a mutated grid import price CSV (a handful: ~2 s each)."""
     with fz.fresh_dir() as workdir:
         what, data = mutation
-        assume(not _bug_time_out_of_bounds(what))
         zone_file = _price_zone(workdir / "zone")
         (workdir / "zone" / "price.csv").write_bytes(data)
         out = workdir / "out"
@@ -493,7 +456,6 @@ def test_schedule_forecast_csv(monkeypatch, capsys, shared, data):
     with fz.fresh_dir() as workdir:
         header, rows = shared["forecast"]
         what, forecast = data.draw(csv_mutations(header, rows, extra_columns=FORECAST_COLUMNS))
-        assume(not _bug_time_out_of_bounds(what))
         code, _, stderr = _schedule(
             monkeypatch, capsys, shared, workdir, forecast, json.dumps(shared["state"]).encode(), what
         )
@@ -654,7 +616,6 @@ def test_run_folder_files(monkeypatch, capsys, shared, command, name, how, data)
         # adequacy dispatches a whole year when the folder is fine (~3 s): in the default profile only for the
         # files it reads
         assume(SLOW or command != "adequacy" or name in ("zone.yaml", "plan.nc", "profiles.nc"))
-        assume(not _bug_run_folder_kpis(command, name, how))
         run = workdir / "run"
         shutil.copytree(shared["run"], run)
         done = _mutate_run_file(run / name, how, data.draw)
@@ -758,7 +719,6 @@ def test_output_location(monkeypatch, capsys, workdir, shared, command, kind):
 def test_embedded_zone_two_fields(monkeypatch, capsys, path, mutation, second):
     """validate with two fields of the embedded zone mutated at once (needs many examples to mean much)."""
     with fz.fresh_dir() as workdir:
-        assume(not _known(path, mutation) and not _known(second, mutation))
         tree = fz.mutate(EMBEDDED, path, mutation)
         try:
             tree = fz.mutate(tree, second, "delete")
@@ -780,7 +740,6 @@ def test_embedded_zone_two_fields(monkeypatch, capsys, path, mutation, second):
 def test_two_node_zone_field_export(monkeypatch, capsys, path, mutation):
     """greenzone export-pypsa --hours 24 on the two-node zone with one field mutated (~2 s each)."""
     with fz.fresh_dir() as workdir:
-        assume(not _known(path, mutation))
         zone_file = _write(workdir / "zone", fz.mutate(TWO, path, mutation))
         out = workdir / "out"
         fz.check_contract(
@@ -794,7 +753,7 @@ def test_two_node_zone_field_export(monkeypatch, capsys, path, mutation):
         )
 
 
-# ---------------------------------------------------------------------------------------------- bugs found
+# ---------------------------------------------------------------------------------------------- bugs found (all fixed; kept as regressions)
 
 
 def _validate(monkeypatch, capsys, workdir, text: str):
@@ -813,19 +772,15 @@ def test_nodes_scalar(monkeypatch, capsys, workdir, value):
     assert code == 2 and "nodes" in err and "Traceback" not in out + err, (code, err)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: a timezone of 300 characters raises OSError (file name too long), exit 1"
-)
-def test_bug_timezone_too_long(monkeypatch, capsys, workdir):
+def test_timezone_too_long_for_a_file_name(monkeypatch, capsys, workdir):
     """A timezone longer than a file name may be: exit 2 naming timezone, not 'unexpected OSError'."""
     data = dict(EMBEDDED, timezone="x" * 300)
     code, out, err = _validate(monkeypatch, capsys, workdir, fz.dump_yaml(data))
     assert code == 2 and "timezone" in err and "Traceback" not in out + err, (code, err)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a time cell '-5' (year -5) raises OutOfBoundsDatetime, exit 1")
 @pytest.mark.parametrize("cell", ["-5", '"1,5"'])
-def test_bug_time_before_year_1677_demand(monkeypatch, capsys, workdir, cell):
+def test_demand_time_before_year_1677(monkeypatch, capsys, workdir, cell):
     """A demand CSV whose time cell is '-5': validate exits 2 naming demand.csv, not 'unexpected
     OutOfBoundsDatetime: Out of bounds nanosecond timestamp: -6-12-31 20:40:36 ... This is a bug'."""
     zone_file = _demand_zone(workdir / "zone")
@@ -834,8 +789,7 @@ def test_bug_time_before_year_1677_demand(monkeypatch, capsys, workdir, cell):
     assert code == 2 and "demand.csv" in err and "Traceback" not in out + err, (code, err)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a forecast time cell '-5' raises OutOfBoundsDatetime, exit 1")
-def test_bug_time_before_year_1677_forecast(monkeypatch, capsys, workdir, shared):
+def test_forecast_time_before_year_1677(monkeypatch, capsys, workdir, shared):
     """schedule with a forecast whose first time is '-5': exit 2 naming forecast.csv, not exit 1."""
     header, rows = shared["forecast"]
     rows = [["-5", *rows[0][1:]]]
@@ -845,9 +799,8 @@ def test_bug_time_before_year_1677_forecast(monkeypatch, capsys, workdir, shared
     assert code == 2 and "forecast.csv" in err, (code, err)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: operate reads the run folder's kpis.json unchecked, exit 1")
 @pytest.mark.parametrize("contents", [b"", b"\xff\xfe garbage", b"[1, 2]"])
-def test_bug_operate_reads_kpis_unchecked(monkeypatch, capsys, workdir, shared, contents):
+def test_operate_reads_a_spoiled_kpis_json(monkeypatch, capsys, workdir, shared, contents):
     """operate on a run folder whose kpis.json was emptied, garbled or made a list: exit 2 naming kpis.json, not
     'unexpected JSONDecodeError' (UnicodeDecodeError, AttributeError) ... This is a bug (adequacy alike)."""
     run = workdir / "run"

@@ -149,7 +149,9 @@ def read_run(folder: str | Path, *, zone_file: str | Path | None = None) -> RunF
             )
     manifest = read_manifest(folder)
     if manifest is not None:
-        check_outputs(folder, manifest, ("plan.nc", "profiles.nc") + (() if zone_file else ("zone.yaml",)))
+        check_outputs(
+            folder, manifest, ("plan.nc", "profiles.nc", "kpis.json") + (() if zone_file else ("zone.yaml",))
+        )
     zone_path = Path(zone_file) if zone_file is not None else folder / "zone.yaml"
     zone = load_zone(zone_path)
     profiles, planned = _open(folder / "profiles.nc"), _open(folder / "plan.nc")

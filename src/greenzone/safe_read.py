@@ -115,6 +115,25 @@ def read_text(path: str | Path, *, what: str, error: ErrorType, limit: int, labe
         ) from None
 
 
+def read_json_object(
+    path: str | Path, *, what: str, error: ErrorType, fix: str, limit: int = MAX_TEXT_BYTES
+) -> dict:
+    """A JSON file that must hold one object (a mapping), read within ``limit`` bytes as UTF-8; anything else
+    is refused naming the file, the line and ``fix`` (what to do about it)."""
+    import json
+
+    text = read_text(path, what=what, error=error, limit=limit)
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        where = f"line {exc.lineno}, column {exc.colno}: " if isinstance(exc, json.JSONDecodeError) else ""
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise error(f"{path}: {where}not valid JSON ({message}); {fix}") from None
+    if not isinstance(value, dict):
+        raise error(f"{path}: a {what} holds one JSON object {{...}}, not a {type(value).__name__}; {fix}")
+    return value
+
+
 # ---------------------------------------------------------------------------------------------- YAML
 
 
@@ -359,6 +378,10 @@ TIME_OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?
 """A time that ends in an explicit UTC offset (``...+04:00``, ``...Z``)."""
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+"""Years a time in an input file may fall in (weather records to the end of any pathway)."""
+
+
 def parse_times(table: CsvTable, column: str, *, timezone: str | None, error: ErrorType) -> pd.DatetimeIndex:
     """The cells of ``column`` as timezone-naive UTC times, converted once, here.
 
@@ -385,6 +408,14 @@ def parse_times(table: CsvTable, column: str, *, timezone: str | None, error: Er
         raise error(
             f"{table.line(row)}: column '{column}': '{_cell(text[row])}' is not a time; write times such as "
             f"'2027-01-01 13:00' or '2027-01-01 13:00+04:00' ({int(bad.sum())} bad time(s) in all)."
+        )
+    years = pd.DatetimeIndex(parsed).year.to_numpy()
+    outside = (years < FIRST_YEAR) | (years > LAST_YEAR)
+    if outside.any():
+        row = int(np.flatnonzero(outside)[0])
+        raise error(
+            f"{table.line(row)}: column '{column}': '{_cell(text[row])}' reads as the year {years[row]}, outside "
+            f"{FIRST_YEAR}–{LAST_YEAR}; write times such as '2027-01-01 13:00' or '2027-01-01 13:00+04:00'."
         )
     times = pd.DatetimeIndex(parsed)
     if offsets:

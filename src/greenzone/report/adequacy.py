@@ -8,7 +8,6 @@ causes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,10 @@ def read_adequacy_folder(folder: str | Path) -> tuple[dict[str, Any], xr.Dataset
     path = folder / "adequacy.json"
     if not path.is_file():
         return None
-    figures = json.loads(path.read_text(encoding="utf-8"))
+    from greenzone.report.html import RERUN, ReportError
+    from greenzone.safe_read import read_json_object
+
+    figures = read_json_object(path, what="adequacy file", error=ReportError, fix=RERUN)
     shortfall = None
     if (folder / "adequacy.nc").is_file():
         with xr.open_dataset(folder / "adequacy.nc") as ds:

@@ -9,7 +9,6 @@ JavaScript is inlined once; the file makes no request of any kind, so it opens w
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import datetime, timezone
 from importlib import resources
@@ -25,6 +24,7 @@ from greenzone.report import figures as report_figures
 from greenzone.report.adequacy import adequacy_section, read_adequacy_folder
 from greenzone.report.inputs import inputs
 from greenzone.report.operation import operation_section, read_operation
+from greenzone.safe_read import read_json_object
 from greenzone.zone import Zone
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"scale": 2}}
@@ -35,6 +35,10 @@ class ReportError(GreenzoneError):
     """The run folder lacks a file the report needs, or holds one that cannot be read (exit code 2)."""
 
     exit_code = 2
+
+
+RERUN = "run the command that wrote the folder again (greenzone run, operate or adequacy)."
+"""The fix for a result file that cannot be read."""
 
 
 CAPTIONS = {
@@ -464,7 +468,7 @@ def write_report(
             )
     kpi_path = plan_dir / "kpis.json"
     if kpi_path.is_file():
-        figures = json.loads(kpi_path.read_text(encoding="utf-8"))
+        figures = read_json_object(kpi_path, what="key-figures file", error=ReportError, fix=RERUN)
     else:
         figures = kpis(plan, zone)
     op_dir = Path(operation) if operation is not None else plan_dir

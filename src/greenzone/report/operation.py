@@ -8,7 +8,6 @@ net-load forecast error over the whole operated horizon.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +59,8 @@ def read_operation(folder: str | Path) -> tuple[xr.Dataset, dict[str, Any]] | No
     path = folder / "operation.nc"
     if not path.is_file():
         return None
-    from greenzone.report.html import ReportError
+    from greenzone.report.html import RERUN, ReportError
+    from greenzone.safe_read import read_json_object
 
     try:
         with xr.open_dataset(path) as ds:
@@ -68,7 +68,11 @@ def read_operation(folder: str | Path) -> tuple[xr.Dataset, dict[str, Any]] | No
     except (OSError, ValueError) as exc:
         raise ReportError(f"{path} cannot be read as an operation: {exc}") from None
     kpi_path = folder / "kpis.json"
-    figures = json.loads(kpi_path.read_text(encoding="utf-8")) if kpi_path.is_file() else {}
+    figures = (
+        read_json_object(kpi_path, what="key-figures file", error=ReportError, fix=RERUN)
+        if kpi_path.is_file()
+        else {}
+    )
     return operation, figures
 
 

@@ -692,7 +692,7 @@ class Zone(Strict):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
             raise ValueError(
                 f"unknown IANA time zone {value!r}; use a name such as 'Asia/Baku' or 'UTC'"
             ) from None
