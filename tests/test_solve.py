@@ -232,7 +232,7 @@ def test_lp_without_variables():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"method": "ipn"}, "did you mean 'ipm'"),
+        ({"method": "ipmm"}, "did you mean 'ipm'"),
         ({"threads": 0}, "threads must be a positive integer"),
         ({"time_limit_s": 0}, "time_limit_s must be a positive number"),
         ({"primal_feasibility_tolerance": 2.0}, "between 0 and 1"),

@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from greenzone.errors import OutputError
 
-METHODS = ("ipm", "ipm_no_crossover", "dual_simplex", "simplex", "primal_simplex", "pdlp", "choose")
+METHODS = ("ipm", "ipm_no_crossover", "ipx", "dual_simplex", "simplex", "primal_simplex", "pdlp", "choose")
 """HiGHS methods the CLI offers (greenzone.optimize.solve.METHODS; a test keeps them equal)."""
 
 PYPSA_MISSING = "install the pypsa extra: pip install 'greenzone[pypsa]'"

@@ -87,7 +87,9 @@ _STATUS = {
 _RETRY = frozenset({Status.OTHER, Status.NUMERICAL_ERROR})
 """Outcomes of a warm-started solve worth a second attempt (see :meth:`PersistentSolver.solve`)."""
 
-Method = Literal["simplex", "dual_simplex", "primal_simplex", "ipm", "ipm_no_crossover", "pdlp", "choose"]
+Method = Literal[
+    "simplex", "dual_simplex", "primal_simplex", "ipm", "ipm_no_crossover", "ipx", "pdlp", "choose"
+]
 METHODS: tuple[str, ...] = get_args(Method)
 
 # HiGHS options each method sets. simplex_strategy: 0 choose, 1 dual, 4 primal.
@@ -97,6 +99,7 @@ _METHOD_OPTIONS: dict[str, dict[str, Any]] = {
     "primal_simplex": {"solver": "simplex", "simplex_strategy": 4},
     "ipm": {"solver": "ipm", "run_crossover": "on"},  # "hipo" where it is available: see interior_point()
     "ipm_no_crossover": {"solver": "ipm", "run_crossover": "off"},
+    "ipx": {"solver": "ipx", "run_crossover": "on"},  # the older interior point, for comparison
     "pdlp": {"solver": "pdlp"},
     "choose": {"solver": "choose"},
 }
@@ -161,11 +164,11 @@ class SolverOptions:
 
     Parameters
     ----------
-    method : {"dual_simplex", "primal_simplex", "simplex", "ipm", "ipm_no_crossover", "pdlp", "choose"}
+    method : {"dual_simplex", "primal_simplex", "simplex", "ipm", "ipm_no_crossover", "ipx", "pdlp", "choose"}
         ``"simplex"`` lets HiGHS choose the simplex variant; ``"ipm"`` is the interior-point method (HiPO where
         it is available, else IPX: :func:`interior_point`) with crossover to a basic solution (vertex prices
         for the report), ``"ipm_no_crossover"`` without (faster where an interior optimum serves, e.g. an
-        adequacy or sweep case); ``"pdlp"`` is HiGHS's first-order
+        adequacy or sweep case); ``"ipx"`` is HiGHS's older interior point IPX with crossover, for comparison; ``"pdlp"`` is HiGHS's first-order
         method (loose tolerances, slow on small problems); ``"choose"`` lets HiGHS pick. Default
         ``"dual_simplex"``, the fastest measured on hourly energy-system LPs (docs: "Why a thin LP layer").
     threads : int, optional
@@ -247,7 +250,7 @@ class SolverOptions:
         """The thread count HiGHS is given: ``threads``, or every core for the interior-point methods."""
         if self.threads is not None:
             return int(self.threads)
-        return available_cores() if self.method in INTERIOR_POINT_METHODS else None
+        return available_cores() if self.method in (*INTERIOR_POINT_METHODS, "ipx") else None
 
     def highs_options(self) -> dict[str, bool | int | float | str]:
         """The HiGHS options these settings stand for, by HiGHS name."""
@@ -548,7 +551,7 @@ class PersistentSolver:
             log.info("warm-started solve ended %s; solving again from scratch", solution.status.value)
             self._highs.clearSolver()
             solution = _run(self._highs, self.lp, self.options)
-        if solution.status in _RETRY and self.options.method not in ("ipm", "ipm_no_crossover"):
+        if solution.status in _RETRY and self.options.method not in (*INTERIOR_POINT_METHODS, "ipx"):
             log.info(
                 "the solve from scratch ended %s; trying the interior-point method", solution.status.value
             )
@@ -676,7 +679,11 @@ def _run(highs: Any, lp: LinearProgram, options: SolverOptions) -> Solution:
         "solver": "highs",
         "solver_version": highs.version(),
         "method": options.method,
-        "interior_point": interior_point() if options.method in INTERIOR_POINT_METHODS else "",
+        "interior_point": "ipx"
+        if options.method == "ipx"
+        else interior_point()
+        if options.method in INTERIOR_POINT_METHODS
+        else "",
         "run_time_s": run_time,
         "iterations": iterations,
     }
