@@ -365,3 +365,52 @@ def test_cli_names_a_bad_pathway_field(tmp_path, monkeypatch, capsys):
     code, _, stderr = cli_main(monkeypatch, capsys, "pathway", str(zone_file), "--out", str(tmp_path / "o"))
     assert code == 2
     assert "pathway.periods" in stderr and "must increase" in stderr and "Traceback" not in stderr
+
+
+def test_an_infeasible_pathway_says_so_and_how_to_find_the_cause(tmp_path):
+    from greenzone.errors import InfeasibleError
+
+    zone = one_node(
+        tmp_path,
+        {"solar_fixed": {}},
+        land={2030: 0, 2035: 5.0},
+        pathway_section={"periods": [2030, 2035]},
+    )
+    prof = hand_profiles(zone, HOURS, cf={("a", "solar_fixed"): 0.5}, demand={"a": 10.0})
+    with pytest.raises(InfeasibleError, match="period 2030, 2035") as err:
+        pathway(zone, prof)
+    assert "allow_unserved" in str(err.value)
+    with pytest.raises(InfeasibleError, match=r"\(period 2030\)"):
+        pathway(zone, prof, myopic=True)  # the first myopic step already fails
+
+
+def test_plan_on_a_year_sees_the_dated_assets_in_service_then(tmp_path):
+    """A single-year plan counts the pathway's assets in service in its year, at the year's dated capex and
+    grid values: plan on a period's year is that period of the pathway alone."""
+    zone = one_node(
+        tmp_path,
+        {"gas_turbine": {}, "solar_fixed": {}},
+        pathway_section={
+            "periods": [2030, 2035],
+            "capex_usd_per_kw": {"solar_fixed": {2030: 900, 2035: 300}},
+            "assets": [
+                {
+                    "node": "a",
+                    "technology": "gas_turbine",
+                    "mw": 40,
+                    "commissioned": 2000,
+                    "lifetime_years": 32,
+                },
+                {"node": "a", "technology": "solar_fixed", "mw": 25, "commissioned": 2033},
+            ],
+        },
+    )
+    prof = hand_profiles(zone, HOURS, cf={("a", "solar_fixed"): 0.4}, demand={"a": 30.0})
+    for year, gas, solar in ((2030, 40.0, 0.0), (2035, 0.0, 25.0)):
+        ref = plan(zone, prof, year=year)
+        assert float(ref["capacity_existing"].sel(node="a", technology="gas_turbine")) == gas
+        assert float(ref["capacity_existing"].sel(node="a", technology="solar_fixed")) == solar
+    one = zone.model_copy(update={"pathway": zone.pathway.model_copy(update={"periods": [2035]})})
+    ds = pathway(one, prof)
+    ref = plan(zone, prof, year=2035)
+    assert ds.attrs["objective_usd"] == pytest.approx(ref.attrs["objective_usd_per_year"], rel=1e-9)

@@ -39,14 +39,8 @@ import numpy as np
 import xarray as xr
 
 from greenzone.optimize.formulation import Model
-from greenzone.optimize.formulation.pathway import (
-    CAPACITY_BLOCKS,
-    PathwayModel,
-    Vintage,
-    annuity_costs,
-    lifetimes,
-    zone_vintages,
-)
+from greenzone.optimize.formulation.pathway import PathwayModel, annuity_costs, lifetimes
+from greenzone.optimize.formulation.vintages import CAPACITY_BLOCKS, Vintage, zone_vintages
 from greenzone.optimize.solve import Solution
 from greenzone.planning import _to_grid
 from greenzone.zone.fingerprint import zone_fingerprint

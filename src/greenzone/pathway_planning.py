@@ -24,17 +24,22 @@ import numpy as np
 import xarray as xr
 
 from greenzone.aggregate import typical_days as cluster_days
+from greenzone.errors import InfeasibleError
 from greenzone.optimize.formulation.data import Periods
-from greenzone.optimize.formulation.pathway import (
-    PathwayModel,
-    Vintage,
-    build_pathway_model,
-    discounted_years,
-)
+from greenzone.optimize.formulation.pathway import PathwayModel, build_pathway_model, discounted_years
+from greenzone.optimize.formulation.vintages import Vintage
 from greenzone.optimize.solve import Method, Solution, SolverOptions, require_optimal, solve
 from greenzone.pathway_output import PeriodResult, pathway_dataset
-from greenzone.planning import DEFAULT_METHOD
+from greenzone.planning import DEFAULT_METHOD, _check_numerics
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
+
+INFEASIBLE_HINT = (
+    "Each period must be feasible with what is in service then: plan the zone for one period's year "
+    "(greenzone run with 'year' set to it) to have the cause named, or allow unserved load "
+    "(policy.allow_unserved) to see where supply falls short; the pathway's own diagnosis by period is not "
+    "built yet."
+)
+"""Appended to an infeasible pathway's message."""
 
 
 @dataclass(frozen=True)
@@ -118,14 +123,19 @@ def pathway(
             vintages=vintages,
             extra_constraints=extra_constraints,
         )
+        warnings.extend(_check_numerics(model).warnings)
         if on_solve is not None:
             on_solve(model)
         solution = solve(model.lp, options)
         label = ", ".join(str(p) for p in periods)
-        require_optimal(solution, what=f"the pathway of '{zone.name}' (period {label})")
+        try:
+            require_optimal(solution, what=f"the pathway of '{zone.name}' (period {label})")
+        except InfeasibleError as err:
+            raise InfeasibleError(f"{err} {INFEASIBLE_HINT}") from None
         return model, solution
 
     results: list[PeriodResult] = []
+    warnings: list[str] = []
     if not myopic:
         model, solution = run(hz.periods, hz.years, hz.discounted, ())
         results = [PeriodResult.of(model, solution, p) for p in hz.periods]
@@ -141,6 +151,7 @@ def pathway(
     ds = pathway_dataset(zone, hz, results, mode="myopic" if myopic else "perfect_foresight")
     if not myopic:
         ds.attrs["objective_usd"] = objective
+    ds.attrs["numerics_warnings"] = " | ".join(warnings)
     ds.attrs["time_resolution"] = (
         "hourly"
         if typical_days is None

@@ -127,6 +127,23 @@ class Pathway(Strict):
 Zone.model_rebuild(_types_namespace={"Pathway": Pathway})
 
 
+def capex_at(zone: Zone, tech: str, field: str, year: int) -> float:
+    """A technology's ``capex_usd_per_kw`` or ``capex_usd_per_kwh`` in ``year``: the pathway's dated value,
+    interpolated, where given; else the technology's own [USD/kW] or [USD/kWh]."""
+    by_year = getattr(zone.pathway, field) if zone.pathway is not None else {}
+    if tech in by_year:
+        return by_year[tech].interpolated(year)
+    return float(getattr(zone.technologies[tech], field))
+
+
+def grid_at(zone: Zone, field: str, year: int) -> float | None:
+    """A grid limit [MW] or price [USD/MWh] of ``pathway.grid`` in ``year``, interpolated; None where the
+    pathway does not date it (the grid section's value holds)."""
+    dated = zone.pathway.grid if zone.pathway is not None else None
+    value = None if dated is None else getattr(dated, field)
+    return None if value is None else value.interpolated(year)
+
+
 def check_pathway(zone: Zone) -> list[Problem]:
     """Cross-field problems of a zone's pathway section: ids that must exist, cleared land that shrinks,
     commissioning years after the last period (each ``(field path, message)`` with the fix)."""
@@ -184,4 +201,4 @@ def check_pathway(zone: Zone) -> list[Problem]:
     return problems
 
 
-__all__ = ["DatedAsset", "DatedGrid", "Pathway", "check_pathway"]
+__all__ = ["DatedAsset", "DatedGrid", "Pathway", "capex_at", "check_pathway", "grid_at"]

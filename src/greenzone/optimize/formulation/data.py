@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from greenzone.optimize.formulation.vintages import add_in_service, zone_vintages
 from greenzone.optimize.numerics import clean_small_coefficients
 from greenzone.resources.series import hourly_price
+from greenzone.zone.dated import capex_at, grid_at
 from greenzone.zone.schema import (
     HYDRO_KINDS,
     STORAGE_KINDS,
@@ -203,6 +205,21 @@ def _node_value(nt, name: str, default):
     return default if value is None else value
 
 
+def _grid_value(zone: Zone, field: str, year: int) -> float:
+    """A grid limit in ``year`` [MW]: the pathway's dated value where given, else the grid section's."""
+    dated = grid_at(zone, field, year)
+    return getattr(zone.grid, field) if dated is None else dated
+
+
+def _grid_price(zone: Zone, field: str, year: int, time: pd.DatetimeIndex) -> np.ndarray:
+    """A grid price on ``time`` [USD/MWh]: the pathway's dated value in ``year`` where given (constant over
+    the hours), else the grid section's number or hourly CSV."""
+    dated = grid_at(zone, field, year)
+    if dated is not None:
+        return np.full(len(time), dated)
+    return hourly_price(getattr(zone.grid, field), time, zone.timezone, f"grid.{field}")
+
+
 def model_data(
     zone: Zone,
     profiles: xr.Dataset,
@@ -318,9 +335,9 @@ def model_data(
                 )
                 sto["e_ex"].append(nt.existing_energy_mwh)
                 sto["e_max"].append(_node_value(nt, "max_energy_mwh", np.inf))
-                sto["p_capex"].append(a * spec.capex_usd_per_kw * 1000.0)
+                sto["p_capex"].append(a * capex_at(zone, tech_id, "capex_usd_per_kw", year) * 1000.0)
                 sto["c_capex"].append(a * spec.charge_capex_usd_per_kw * 1000.0)
-                sto["e_capex"].append(a * spec.capex_usd_per_kwh * 1000.0)
+                sto["e_capex"].append(a * capex_at(zone, tech_id, "capex_usd_per_kwh", year) * 1000.0)
                 sto["p_fom"].append(spec.fixed_om_usd_per_kw_year * 1000.0)
                 sto["c_fom"].append(spec.charge_fixed_om_usd_per_kw_year * 1000.0)
                 sto["eta_c"].append(spec.efficiency_charge)
@@ -341,7 +358,7 @@ def model_data(
             if upper is None and spec.kind in HYDRO_KINDS:
                 upper = max(nt.rated_power_mw, nt.existing_mw)
             gens["max"].append(np.inf if upper is None else upper)
-            gens["capex"].append(a * spec.capex_usd_per_kw * 1000.0)
+            gens["capex"].append(a * capex_at(zone, tech_id, "capex_usd_per_kw", year) * 1000.0)
             gens["fom"].append(spec.fixed_om_usd_per_kw_year * 1000.0)
             marginal = spec.variable_om_usd_per_mwh
             emission = 0.0
@@ -369,7 +386,7 @@ def model_data(
     usable = np.array(
         [np.inf if n.usable_land_km2 is None else n.usable_land_km2.at(year) for n in zone.nodes], dtype=float
     )
-    return ModelData(
+    data = ModelData(
         zone=zone,
         year=year,
         time=time,
@@ -426,20 +443,17 @@ def model_data(
         ),
         link_fom=arr([link.fixed_om_share * link.capex_usd_per_mw_km * link.length_km for link in links]),
         grid_node=None if grid is None else node_pos[grid.node],
-        import_max=0.0 if grid is None else grid.import_max_mw,
-        export_max=0.0 if grid is None else grid.export_max_mw,
+        import_max=0.0 if grid is None else _grid_value(zone, "import_max_mw", year),
+        export_max=0.0 if grid is None else _grid_value(zone, "export_max_mw", year),
         import_price=np.zeros(n_t)
         if grid is None
-        else hourly_price(
-            grid.import_price_usd_per_mwh, time, zone.timezone, "grid.import_price_usd_per_mwh"
-        ),
+        else _grid_price(zone, "import_price_usd_per_mwh", year, time),
         export_price=np.zeros(n_t)
         if grid is None
-        else hourly_price(
-            grid.export_price_usd_per_mwh, time, zone.timezone, "grid.export_price_usd_per_mwh"
-        ),
+        else _grid_price(zone, "export_price_usd_per_mwh", year, time),
         import_emission=0.0 if grid is None else grid.emission_factor_t_per_mwh,
         import_renewable_share=0.0 if grid is None else grid.renewable_share,
         usable_land=usable,
         periods=periods,
     )
+    return add_in_service(data, zone_vintages(zone), year)

@@ -25,54 +25,10 @@ import xarray as xr
 from greenzone.optimize.formulation import Model, define_year
 from greenzone.optimize.formulation.data import ModelData, Periods, annuity, model_data
 from greenzone.optimize.formulation.view import PeriodView
+from greenzone.optimize.formulation.vintages import CAPACITY_BLOCKS, Vintage, add_in_service, zone_vintages
 from greenzone.optimize.lp import LinearProgram, VariableBlock
+from greenzone.zone.dated import capex_at
 from greenzone.zone.schema import Zone
-
-#: The capacity variable of each unit family and the ModelData fields of its existing capacity and labels.
-CAPACITY_BLOCKS: dict[str, tuple[str, str, str]] = {
-    "generator": ("capacity", "gen_existing", "gen_labels"),
-    "storage_power": ("storage_power", "sto_power_existing", "sto_labels"),
-    "storage_charge": ("storage_charge_power", "sto_charge_existing", "sto_labels"),
-    "storage_energy": ("storage_energy", "sto_energy_existing", "sto_labels"),
-    "link": ("link_capacity", "link_existing", "link_labels"),
-}
-"""family → (capacity block, existing-capacity field, labels field)."""
-
-
-@dataclass(frozen=True)
-class Vintage:
-    """Capacity with a commissioning year and a lifetime: a dated asset, or a build handed forward.
-
-    ``family`` is a key of :data:`CAPACITY_BLOCKS`; ``label`` "node/technology" (or the link's name);
-    ``amount`` [MW] ([MWh] for storage energy); in service in period p when year ≤ p < year + lifetime.
-    """
-
-    family: str
-    label: str
-    amount: float
-    year: int
-    lifetime_years: float
-
-    def in_service(self, period: int) -> bool:
-        return self.year <= period < self.year + self.lifetime_years
-
-
-def zone_vintages(zone: Zone) -> list[Vintage]:
-    """The dated assets of the zone's pathway section, as vintages (storage: power and energy)."""
-    out: list[Vintage] = []
-    if zone.pathway is None:
-        return out
-    for asset in zone.pathway.assets:
-        spec = zone.technologies[asset.technology]
-        life = spec.lifetime_years if asset.lifetime_years is None else asset.lifetime_years
-        label = f"{asset.node}/{asset.technology}"
-        storage = hasattr(spec, "capex_usd_per_kwh")
-        out.append(
-            Vintage("storage_power" if storage else "generator", label, asset.mw, asset.commissioned, life)
-        )
-        if storage and asset.energy_mwh:
-            out.append(Vintage("storage_energy", label, asset.energy_mwh, asset.commissioned, life))
-    return out
 
 
 def discounted_years(rate: float, periods: Sequence[int], years: Sequence[int]) -> np.ndarray:
@@ -132,16 +88,15 @@ def build_pathway_model(
     periods, years = [int(p) for p in periods], [int(n) for n in years]
     rate = zone.economics.discount_rate
     weights = discounted_years(rate, periods, years) if discounted is None else np.asarray(discounted, float)
-    all_vintages = [*zone_vintages(zone), *vintages]
     lp = LinearProgram()
     models: dict[int, Model] = {}
     for p, w in zip(periods, weights, strict=True):
-        d = period_data(zone, profiles[p], p, (typical or {}).get(p), all_vintages)
+        d = period_data(zone, profiles[p], p, (typical or {}).get(p), vintages)
         view = PeriodView(lp, p)
         define_year(view, d)
         view.scale_costs(float(w))
         models[p] = Model(lp=view, data=d, blocks=dict(view.variables))
-    model = PathwayModel(lp, periods, years, weights, models, vintages=all_vintages)
+    model = PathwayModel(lp, periods, years, weights, models, vintages=[*zone_vintages(zone), *vintages])
     for family in CAPACITY_BLOCKS:
         define_builds(model, zone, family)
     if extra_constraints is not None:
@@ -152,34 +107,14 @@ def build_pathway_model(
 def period_data(
     zone: Zone, profiles: xr.Dataset, period: int, typical: Periods | None, vintages: Sequence[Vintage]
 ) -> ModelData:
-    """One period's model data: the year's demand (from ``profiles``), land, grid limits and prices; the
-    capacity in service before new builds (existing plus dated vintages in service); no investment cost on
-    the capacity variables (builds carry it)."""
-    d = model_data(zone, profiles, year=period, periods=typical)
+    """One period's model data: the year's demand (from ``profiles``), land, grid limits and prices (as for
+    ``plan`` on that year, :func:`~greenzone.optimize.formulation.data.model_data`); the
+    capacity in service before new builds (existing, the zone's dated assets in service (as for ``plan``) and
+    ``vintages`` handed forward); no investment cost on the capacity variables (builds carry it)."""
+    d = add_in_service(model_data(zone, profiles, year=period, periods=typical), vintages, period)
     changes: dict = {}
-    for family, (_, existing_field, labels_field) in CAPACITY_BLOCKS.items():
-        existing = np.array(getattr(d, existing_field), dtype=float)
-        labels = getattr(d, labels_field)
-        for v in vintages:
-            if v.family == family and v.in_service(period):
-                existing[labels.index(v.label)] += v.amount
-        changes[existing_field] = existing
-    changes["gen_max"] = np.maximum(d.gen_max, changes["gen_existing"])
-    changes["sto_power_max"] = np.maximum(d.sto_power_max, changes["sto_power_existing"])
-    changes["sto_energy_max"] = np.maximum(d.sto_energy_max, changes["sto_energy_existing"])
     for name in ("gen_capex", "sto_power_capex", "sto_charge_capex", "sto_energy_capex", "link_capex"):
         changes[name] = np.zeros_like(getattr(d, name))
-    dated = zone.pathway.grid if zone.pathway is not None else None
-    if dated is not None and d.grid_node is not None:
-        for name, target in (("import_max_mw", "import_max"), ("export_max_mw", "export_max")):
-            if getattr(dated, name) is not None:
-                changes[target] = getattr(dated, name).interpolated(period)
-        for name, target in (
-            ("import_price_usd_per_mwh", "import_price"),
-            ("export_price_usd_per_mwh", "export_price"),
-        ):
-            if getattr(dated, name) is not None:
-                changes[target] = np.full(len(d.time), getattr(dated, name).interpolated(period))
     return replace(d, **changes)
 
 
@@ -187,24 +122,25 @@ def annuity_costs(zone: Zone, d: ModelData, family: str, periods: Sequence[int])
     """Annualised investment of one unit built in each period, (unit, build period) [USD/MW/yr] ([USD/MWh/yr]
     for storage energy), at the build year's capex (the pathway's dated capex, interpolated, where given)."""
     rate = zone.economics.discount_rate
-    dated = zone.pathway
     if family == "link":
         cost = [annuity(rate, k.lifetime_years) * k.capex_usd_per_mw_km * k.length_km for k in zone.links]
         return np.repeat(np.asarray(cost, float)[:, None], len(periods), axis=1)
     labels = d.gen_labels if family == "generator" else d.sto_labels
+    field_name = {
+        "generator": "capex_usd_per_kw",
+        "storage_power": "capex_usd_per_kw",
+        "storage_energy": "capex_usd_per_kwh",
+        "storage_charge": "charge_capex_usd_per_kw",
+    }[family]
     out = np.zeros((len(labels), len(periods)))
     for u, label in enumerate(labels):
         tech = label.split("/", 1)[1]
         spec = zone.technologies[tech]
-        field_name, base = {
-            "generator": ("capex_usd_per_kw", spec.capex_usd_per_kw),
-            "storage_power": ("capex_usd_per_kw", spec.capex_usd_per_kw),
-            "storage_charge": (None, getattr(spec, "charge_capex_usd_per_kw", 0.0)),
-            "storage_energy": ("capex_usd_per_kwh", getattr(spec, "capex_usd_per_kwh", 0.0)),
-        }[family]
-        by_year = {} if dated is None or field_name is None else getattr(dated, field_name)
         for b, year in enumerate(periods):
-            capex = by_year[tech].interpolated(year) if tech in by_year else base
+            if family == "storage_charge":  # not dated
+                capex = getattr(spec, field_name, 0.0)
+            else:
+                capex = capex_at(zone, tech, field_name, year)
             out[u, b] = annuity(rate, spec.lifetime_years) * capex * 1000.0
     return out
 
@@ -259,11 +195,10 @@ def define_builds(model: PathwayModel, zone: Zone, family: str) -> None:
 
 
 __all__ = [
-    "CAPACITY_BLOCKS",
     "PathwayModel",
-    "Vintage",
+    "annuity_costs",
     "build_pathway_model",
     "discounted_years",
+    "lifetimes",
     "period_data",
-    "zone_vintages",
 ]
