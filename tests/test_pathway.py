@@ -265,6 +265,30 @@ def test_myopic_pays_no_less_than_perfect_foresight(tmp_path):
             "after the last period",
         ),
         (
+            lambda d: d["pathway"].update(
+                assets=[
+                    {
+                        "node": "a",
+                        "technology": "gas_turbine",
+                        "mw": 5,
+                        "commissioned": 1990,
+                        "lifetime_years": 30,
+                    }
+                ]
+            ),
+            "pathway.assets[0].lifetime_years",
+            "before the first period",
+        ),
+        (
+            lambda d: d["pathway"].update(
+                assets=[
+                    {"node": "a", "technology": "gas_turbine", "mw": 5, "energy_mwh": 9, "commissioned": 2030}
+                ]
+            ),
+            "pathway.assets[0].energy_mwh",
+            "only storage has energy",
+        ),
+        (
             lambda d: d["pathway"].update(capex_usd_per_kw={"nuclear": 5000}),
             "pathway.capex_usd_per_kw.nuclear",
             "unknown technology",

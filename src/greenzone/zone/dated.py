@@ -190,6 +190,24 @@ def check_pathway(zone: Zone) -> list[Problem]:
                     f"nodes[].technologies of that node first",
                 )
             )
+        spec = zone.technologies.get(asset.technology)
+        if spec is not None and asset.energy_mwh and not hasattr(spec, "capex_usd_per_kwh"):
+            problems.append(
+                (
+                    f"{at}.energy_mwh",
+                    f"only storage has energy; '{asset.technology}' is {spec.kind}: remove energy_mwh",
+                )
+            )
+        life = asset.lifetime_years or (spec.lifetime_years if spec is not None else None)
+        if life is not None and asset.commissioned + life <= pw.periods[0]:
+            problems.append(
+                (
+                    f"{at}.lifetime_years",
+                    f"commissioned {asset.commissioned} with a lifetime of {life:g} years, the plant retires in "
+                    f"{asset.commissioned + life:g}, before the first period ({pw.periods[0]}); give its real "
+                    "lifetime or remove it",
+                )
+            )
         if asset.commissioned > pw.periods[-1]:
             problems.append(
                 (
