@@ -2,13 +2,16 @@
 optimisation (``n.optimize(multi_investment_periods=True)``) reach the same optimum.
 
 Six random small zones (seeded; 2-3 periods of 2-6 years, 1-3 nodes, discount rates 0-10 %) with solar and
-wind whose capex falls by year, gas, a dated gas plant that retires on the way, fixed links with losses, demand
-and weather of each period's own, and usable land that grows by period. The PyPSA network is written here
-from the zone's numbers, independently of greenzone's LP: one generator per technology, node and build period
-(``build_year`` = the period, ``lifetime`` = the technology's), ``investment_period_weightings`` objective =
-the discounted years W_p and years = the years each period stands for, and land by period as an
-``extra_functionality`` constraint over the generators in service in that period. PyPSA leaves the fixed O&M
-of capacity that is not extendable out of its objective; greenzone counts it, so that sum is taken off.
+wind whose capex falls by year, gas, a dated gas plant that retires on the way, links with losses that may be
+built, demand and weather of each period's own, and usable land that grows by period. The PyPSA network is
+written here from the zone's numbers, independently of greenzone's LP: one generator (one pair of directed
+links, capacities tied) per technology, node and build period (``build_year`` = the period, ``lifetime`` =
+the technology's), ``investment_period_weightings`` objective = the discounted years W_p and years = the
+years each period stands for, and land by period as an ``extra_functionality`` constraint over the
+generators in service in that period. PyPSA leaves the fixed O&M of capacity that is not extendable out of
+its objective; greenzone counts it, so that sum is taken off. Storage is not in the peer: PyPSA keeps one
+state of charge per vintage, greenzone one per store (the same only when a vintage's power and energy need
+not be used together).
 """
 
 from __future__ import annotations
@@ -74,10 +77,9 @@ def random_case(seed: int, tmp_path):
                 "to": f"n{i + 1}",
                 "length_km": 50.0,
                 "existing_mw": float(rng.uniform(5, 30)),
-                "max_mw": None,
                 "loss_per_100km": 0.02,
-                "capex_usd_per_mw_km": 0.0,
-                "fixed_om_share": 0.0,
+                "capex_usd_per_mw_km": float(rng.uniform(500, 3000)),
+                "fixed_om_share": 0.02,
             }
             for i in range(n_nodes - 1)
         ],
@@ -105,8 +107,6 @@ def random_case(seed: int, tmp_path):
             ],
         },
     }
-    for link in body["links"]:
-        link["max_mw"] = link["existing_mw"]
     path = tmp_path / "zone.yaml"
     path.write_text(yaml.safe_dump(body, sort_keys=False))
     zone = load_zone(path)
@@ -204,16 +204,36 @@ def pypsa_pathway(zone, prof):
             p_max_pu=spec.availability,
             marginal_cost=marginal,
         )
-    for (
-        link
-    ) in zone.links:  # each direction its own PyPSA link: greenzone's f+ <= F and f- <= F, lossy both ways
-        for name, a, b in (
-            (f"{link.name} forward", link.from_node, link.to_node),
-            (f"{link.name} backward", link.to_node, link.from_node),
-        ):
-            n.add("Link", name, bus0=a, bus1=b, p_nom=link.existing_mw, efficiency=1.0 - link.loss)
+    # each direction its own PyPSA link (greenzone's f+ <= F and f- <= F, lossy both ways): the existing
+    # capacity fixed, a pair per build period whose capacities are tied; the pair's cost on "forward" only
+    pairs = []
+    for link in zone.links:
+        ends = {"forward": (link.from_node, link.to_node), "backward": (link.to_node, link.from_node)}
+        per_mw = link.capex_usd_per_mw_km * link.length_km
+        for way, (a, b) in ends.items():
+            n.add(
+                "Link", f"{link.name} {way}", bus0=a, bus1=b, p_nom=link.existing_mw, efficiency=1 - link.loss
+            )
+            for y in periods:
+                cost = annuity(rate, link.lifetime_years) * per_mw + link.fixed_om_share * per_mw
+                n.add(
+                    "Link",
+                    f"{link.name} {way}@{y}",
+                    bus0=a,
+                    bus1=b,
+                    p_nom_extendable=True,
+                    build_year=y,
+                    lifetime=link.lifetime_years,
+                    efficiency=1 - link.loss,
+                    capital_cost=cost if way == "forward" else 0.0,
+                )
+        pairs += [(f"{link.name} forward@{y}", f"{link.name} backward@{y}") for y in periods]
 
     def land_by_period(n, snapshots):
+        if pairs:
+            link_nom = n.model["Link-p_nom"]
+            for fwd, bwd in pairs:
+                n.model.add_constraints(link_nom.sel(name=fwd) == link_nom.sel(name=bwd), name=f"tie {fwd}")
         p_nom = n.model["Generator-p_nom"]
         for node in zone.nodes:
             for p in periods:
@@ -236,12 +256,14 @@ def fixed_om_of_fixed_capacity(zone) -> float:
         mw = sum(node.technologies["gas_turbine"].existing_mw for node in zone.nodes)
         mw += sum(a.mw for a in pw.assets if a.commissioned <= p < a.commissioned + a.lifetime_years)
         total += w[k] * fom * mw
+        total += w[k] * sum(
+            k_.fixed_om_share * k_.capex_usd_per_mw_km * k_.length_km * k_.existing_mw for k_ in zone.links
+        )
     return total
 
 
-SLOW = (
-    pytest.mark.slow
-)  # about 4 s each on an idle 2-core machine: two in the default suite, all in make test-slow
+# about 4 s each on an idle 2-core machine: two in the default suite, all in make test-slow
+SLOW = pytest.mark.slow
 
 
 @pytest.mark.parametrize("seed", [0, 1, *(pytest.param(s, marks=SLOW) for s in range(2, 6))])
@@ -266,6 +288,10 @@ def test_pathway_equals_pypsa_multi_investment_periods(tmp_path, seed):
             theirs = [n.generators.p_nom_opt[f"{node}/{tech}@{p}"] for p in zone.pathway.periods]
             built = ds["new_capacity"].sel(node=node, technology=tech).values
             np.testing.assert_allclose(built, theirs, atol=ABS_TOL_BUILD_MW, err_msg=f"{node}/{tech}")
+    for link in zone.links:
+        theirs = [n.links.p_nom_opt[f"{link.name} forward@{p}"] for p in zone.pathway.periods]
+        built = ds["new_link_capacity"].sel(link=link.name).values
+        np.testing.assert_allclose(built, theirs, atol=ABS_TOL_BUILD_MW, err_msg=link.name)
     # every case exercises what it is meant to: a retirement, land that binds somewhere, builds in a later period
     assert float(ds["retired_capacity"].sum()) > 0
     assert np.isclose(ds["land_used"].values, ds["land_cleared"].values, rtol=1e-6).any()
