@@ -24,6 +24,7 @@ REL = 1e-6
 
 
 def one_node(tmp_path, technologies, *, pathway_section, land=None, rate=0.0, tech_specs=None):
+    tmp_path.mkdir(exist_ok=True)
     node = {"id": "a", "lat": 40.0, "lon": 47.0, "technologies": technologies}
     if land is not None:
         node["usable_land_km2"] = land
@@ -55,6 +56,18 @@ def test_land_that_opens_in_period_two_is_built_there_and_not_before(tmp_path):
     assert solar[1] == pytest.approx(1.0 / land_use, rel=REL)  # the 1 km^2 cleared by 2035, in full
     np.testing.assert_allclose(ds["land_used"].sel(node="a").values, [0.0, 1.0], atol=REL)
     np.testing.assert_allclose(ds["land_cleared"].sel(node="a").values, [0.0, 1.0])
+    # land binds in both periods: its value is what solar on one more km^2 would save a year
+    assert (ds["land_value"].sel(node="a").values > 0).all()
+    more = one_node(
+        tmp_path / "more",
+        {"solar_fixed": {}, "gas_turbine": {"existing_mw": 100, "max_mw": 100}},
+        land={2030: 0, 2035: 1.001},
+        pathway_section={"periods": [2030, 2035], "last_period_years": 5},
+        tech_specs={"gas_turbine": {"fuel_price_usd_per_mwh_th": 36.0}},
+    )
+    saved = ds.attrs["objective_usd"] - pathway(more, prof).attrs["objective_usd"]
+    w = float(ds["discounted_years"].sel(period=2035))
+    assert float(ds["land_value"].sel(node="a", period=2035)) == pytest.approx(saved / 0.001 / w, rel=1e-4)
     assert ds.attrs["total_cost_usd"] == pytest.approx(ds.attrs["objective_usd"], rel=1e-9)
 
 

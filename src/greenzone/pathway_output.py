@@ -23,6 +23,9 @@ cost_discounted              (period)                     [USD]      cost × dis
 emissions                    (period)                     [t CO2/yr] gas turbine and imports
 demand                       (period, node)               [MWh/yr]
 land_used, land_cleared      (period, node)               [km^2]     cleared: usable land (NaN: no limit)
+land_value                   (period, node)               [USD/km^2  what one more km^2 cleared in the period
+                                                          /yr]       would save a year (0: land not binding)
+export_at_limit              (period)                     [h/yr]     hours the grid export is at its limit
 years, discounted_years      (period)                     [yr]       years the period stands for, discounted
 ============================ ============================ ========== ==========================================
 
@@ -65,6 +68,8 @@ class PeriodResult:
     operation: float  # [USD/yr]
     emissions: float  # [t CO2/yr]
     demand: np.ndarray  # (n,) [MWh/yr]
+    land_value: np.ndarray  # (n,) [USD/km^2/yr], 0 where land does not bind or has no limit
+    export_at_limit: float  # [h/yr]
 
     @classmethod
     def of(cls, model: PathwayModel, solution: Solution, period: int) -> PeriodResult:
@@ -91,7 +96,18 @@ class PeriodResult:
         emissions = float((d.gen_emission @ dispatch) @ aw)
         if d.grid_node is not None:
             emissions += float(d.import_emission * (m.lp.variable_values("grid_import", x) @ aw))
-        return cls(period, d, capacity, build, fixed, operation, emissions, d.demand @ aw)
+        land_value = np.zeros(len(d.nodes))
+        if "land" in m.lp.constraints:
+            block = m.lp.constraint_block("land")
+            rows = [d.nodes.index(n) for n in block.coords["node"]]
+            land_value[rows] = -m.lp.constraint_duals("land", solution.y) / weight
+        at_limit = 0.0
+        if d.grid_node is not None and d.export_max > 0:
+            exports = m.lp.variable_values("grid_export", x)
+            at_limit = float(aw @ (exports >= d.export_max * (1 - 1e-6)))
+        return cls(
+            period, d, capacity, build, fixed, operation, emissions, d.demand @ aw, land_value, at_limit
+        )
 
     def vintages(self, zone: Zone) -> list[Vintage]:
         """This period's builds as vintages, to hand forward to the next myopic step."""
@@ -165,6 +181,19 @@ def pathway_dataset(zone: Zone, hz, results: list[PeriodResult], *, mode: str) -
                 [np.where(np.isfinite(r.data.usable_land), r.data.usable_land, np.nan) for r in results]
             ),
             {"units": "km^2", "long_name": "usable (cleared) land; NaN: no limit"},
+        ),
+        "land_value": (
+            ("period", "node"),
+            np.stack([r.land_value for r in results]),
+            {
+                "units": "USD/km^2/yr",
+                "long_name": "what one more km^2 cleared would save a year (land row dual)",
+            },
+        ),
+        "export_at_limit": (
+            ("period",),
+            np.array([r.export_at_limit for r in results]),
+            {"units": "h/yr", "long_name": "hours a year the grid export is at its limit"},
         ),
         "years": (("period",), np.asarray(hz.years, dtype=float), {"units": "yr"}),
         "discounted_years": (("period",), hz.discounted, {"units": "yr"}),
@@ -268,6 +297,10 @@ def pathway_kpis(ds: xr.Dataset) -> dict:
                 "cost_of_electricity_usd_per_mwh": cost / demand if demand > 0 else None,
                 "emissions_t_per_year": float(one["emissions"]),
                 "land_used_km2": float(one["land_used"].sum()),
+                "land_binding_nodes": [
+                    str(n) for n in ds["node"].values if float(one["land_value"].sel(node=n)) > 1e-6
+                ],
+                "export_at_limit_h_per_year": float(one["export_at_limit"]),
             }
         )
     weights = ds["discounted_years"].values
