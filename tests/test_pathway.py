@@ -451,3 +451,19 @@ def test_plan_on_a_year_sees_the_dated_assets_in_service_then(tmp_path):
     ds = pathway(one, prof)
     ref = plan(zone, prof, year=2035)
     assert ds.attrs["objective_usd"] == pytest.approx(ref.attrs["objective_usd_per_year"], rel=1e-9)
+
+
+@pytest.mark.slow
+def test_the_embedded_zone_as_a_three_period_pathway(write_zone):
+    """The machinery on real data (the Karabakh zone, synthetic weather, 4 typical days a period): growing
+    demand read per period, cleared land per period, and the path's cost equal to its LP's objective."""
+    import greenzone
+    from greenzone.zone import load_zone
+
+    zone = load_zone(write_zone(lambda d: d.update(pathway={"periods": [2027, 2031, 2035]})))
+    weather = greenzone.load_weather(zone)
+    ds = pathway(zone, greenzone.pathway_profiles(zone, weather), typical_days=4)
+    demand = ds["demand"].sum("node").values
+    assert demand[0] < demand[1] < demand[2]
+    assert (np.diff(ds["land_cleared"].fillna(0).values, axis=0) >= 0).all()
+    assert ds.attrs["total_cost_usd"] == pytest.approx(ds.attrs["objective_usd"], rel=1e-9)
