@@ -342,9 +342,21 @@ def test_outside_reference_check_catches_links():
 def test_report_content(season_run, season_plan):
     text = (season_run / "report.html").read_text(encoding="utf-8")
     assert 'id="synthetic-banner"' in text
-    for card in ("Total cost", "Cost of electricity", "Renewable share", "Unserved energy", "Curtailment"):
+    for card in (
+        "Total cost",
+        "Cost of electricity",
+        "Net cost with trade",
+        "Renewable share",
+        "Unserved energy",
+    ):
         assert card in text
-    for card in ("CO2 emissions", "Imports / exports", "Land used"):
+    for card in (
+        "Curtailment",
+        "CO2 emissions",
+        "Imports / exports",
+        "Land used",
+        "levelised cost of the zone",
+    ):
         assert card in text
     assert "test zone for greenzone&#39;s report tests" in text  # the zone's sources, escaped
     assert "Utility solar PV, fixed tilt" in text  # catalogue names

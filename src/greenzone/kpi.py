@@ -5,8 +5,18 @@ Definitions (annual values: sums over the horizon weighted by ``weight`` and sca
 
 - ``total_cost_usd_per_year``: the objective: annualised investment in new capacity + fixed O&M on all
   capacity + variable and fuel costs + import cost − export revenue + value of lost load [USD/yr].
-- ``lcoe_usd_per_mwh``: (annualised investment in new capacity + fixed O&M + variable and fuel costs +
-  import cost − export revenue) / local demand served; the lost-load penalty is excluded [USD/MWh].
+- ``lcoe_usd_per_mwh``: the levelised cost of the zone's own supply: (annualised investment + fixed O&M +
+  variable O&M and fuel) of its generation and storage, per MWh its generators produce [USD/MWh]; investment
+  counts what the plan adds at its annuity and, with the zone, the capacity in service at its technology's
+  capex and lifetime (its replacement cost). Trade and lost load are not in it (greenzone/costs.py).
+- ``lcoe_by_technology_usd_per_mwh``: the same per technology: a generator's costs per MWh it produces, a
+  store's per MWh it discharges [USD/MWh]; ``supply_cost_usd_per_year`` [USD/yr] and ``generation_mwh``
+  [MWh/yr], its numerator and denominator.
+- ``net_cost_usd_per_mwh``: the net cost that counts trade: (system cost − export revenue + import cost) /
+  local demand served, the lost-load penalty excluded [USD/MWh] (the figure reported as LCOE before);
+  negative when exports earn more than the zone's plants and lines cost. ``export_revenue_usd_per_year`` and
+  ``import_cost_usd_per_year`` [USD/yr] (with the zone) and ``trade_net_usd_per_year`` (import cost − export
+  revenue, from the objective) show the trade apart.
 - ``renewable_share``: 1 − (fossil generation + imports × (1 − their renewable share)) / local demand served [-].
 - ``unserved_energy_mwh``: demand not served [MWh/yr].
 - ``curtailment_share``: curtailed / (curtailed + generated) energy of solar, wind and run-of-river [-].
@@ -25,6 +35,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from greenzone.costs import cost_figures
 from greenzone.zone.schema import STORAGE_KINDS, VARIABLE_KINDS, Zone
 
 
@@ -47,12 +58,10 @@ def kpis(plan: xr.Dataset, zone: Zone | None = None) -> dict[str, Any]:
     variable = plan["kind"].isin(list(VARIABLE_KINDS))
     curtailed = annual_energy(plan, plan["curtailment"].where(variable, 0.0).sum(("node", "technology")))
     generated = annual_energy(plan, plan["dispatch"].where(variable, 0.0).sum(("node", "technology")))
-    voll = float(plan.attrs["value_of_lost_load_usd_per_mwh"])
     total = float(plan.attrs["objective_usd_per_year"])
-    supply_cost = total - voll * unserved
     figures: dict[str, Any] = {
         "total_cost_usd_per_year": total,
-        "lcoe_usd_per_mwh": supply_cost / served if served > 0 else float("nan"),
+        **cost_figures(plan, zone),
         "renewable_share": 1.0 - (fossil + imports * (1.0 - rho)) / served if served > 0 else float("nan"),
         "demand_mwh": demand,
         "unserved_energy_mwh": unserved,

@@ -112,7 +112,11 @@ def _print_kpis(figures: dict) -> None:
     table.add_column("value", justify="right")
     rows = [
         ("total cost [USD/yr]", f"{figures['total_cost_usd_per_year']:,.0f}"),
-        ("LCOE [USD/MWh]", f"{figures['lcoe_usd_per_mwh']:,.1f}"),
+        ("LCOE of own supply [USD/MWh generated]", f"{figures['lcoe_usd_per_mwh']:,.1f}"),
+        (
+            "net cost with trade [USD/MWh of demand]",
+            f"{figures.get('net_cost_usd_per_mwh', float('nan')):,.1f}",
+        ),
         ("renewable share [-]", f"{figures['renewable_share']:.3f}"),
         ("demand [MWh/yr]", f"{figures['demand_mwh']:,.0f}"),
         ("unserved energy [MWh/yr]", f"{figures['unserved_energy_mwh']:,.1f}"),

@@ -150,11 +150,24 @@ def kpi_cards(figures: dict[str, Any], zone: Zone | None = None) -> list[dict[st
         {
             "title": "Cost of electricity",
             "value": _num(figures["lcoe_usd_per_mwh"], 1),
-            "unit": "USD/MWh",
-            "note": "system cost, less export revenue, per MWh of demand served"
+            "unit": "USD/MWh generated",
+            "note": "levelised cost of the zone's own supply: investment annuities (plants in service at their "
+            "replacement cost), O&M and fuel of its generation and storage per MWh it generates; trade not counted",
+        },
+        {
+            "title": "Net cost with trade",
+            "value": _num(figures.get("net_cost_usd_per_mwh", float("nan")), 1),
+            "unit": "USD/MWh of demand",
+            "note": "system cost − export revenue + import cost, per MWh of local demand served"
             + (
-                "; negative: the zone earns more from exports than it spends"
-                if figures["lcoe_usd_per_mwh"] < 0
+                f"; export revenue {_money(figures['export_revenue_usd_per_year'])} and import cost "
+                f"{_money(figures['import_cost_usd_per_year'])} USD/yr"
+                if "export_revenue_usd_per_year" in figures
+                else ""
+            )
+            + (
+                "; negative: exports earn more than the zone's plants and lines cost"
+                if figures.get("net_cost_usd_per_mwh", 0) < 0
                 else ""
             ),
         },
