@@ -100,6 +100,7 @@ def write_two_node_zone(folder: Path, mutate=None) -> Path:
 def make_two_season_run(folder: Path) -> Path:
     """A run folder (plan.nc, kpis.json, zone.yaml, report.html) of the two-node zone on two winter and two
     summer weeks of synthetic weather, weighted to stand for a year."""
+    from greenzone.explain import explain
     from greenzone.resources import profiles
     from greenzone.weather import load_weather
 
@@ -109,7 +110,8 @@ def make_two_season_run(folder: Path) -> Path:
     index = np.r_[np.arange(8760)[WINTER], np.arange(8760)[SUMMER]]
     result = plan(zone, prof.isel(time=index), weights=np.full(index.size, 8760 / index.size))
     write_netcdf(result, folder / "plan.nc")
-    write_text(json.dumps(kpis(result, zone), indent=2), folder / "kpis.json")
+    figures = kpis(result, zone) | {"why": explain(result, prof.isel(time=index), zone)}  # as greenzone run
+    write_text(json.dumps(figures, indent=2), folder / "kpis.json")
     write_report(folder, zone=zone)
     return folder
 
@@ -358,6 +360,9 @@ def test_report_content(season_run, season_plan):
         "levelised cost of the zone",
     ):
         assert card in text
+    # the first screen says why the plan is what it is (greenzone.explain, kpis.json "why")
+    assert '<section id="why">' in text and "The least-cost plan for" in text
+    assert text.index('<section id="why">') < text.index('<section id="key-figures">')
     assert "test zone for greenzone&#39;s report tests" in text  # the zone's sources, escaped
     assert "Utility solar PV, fixed tilt" in text  # catalogue names
     assert "672 steps standing for 8,760 hours" in text  # the time resolution

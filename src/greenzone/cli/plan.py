@@ -278,10 +278,13 @@ def _planning_horizon(p, w, weather_years: int | None, hours: int | None):
 
 
 def _key_figures(progress: Progress, z, result, p, aggregate: bool, check: bool) -> dict:
-    """kpis.json of a plan, with the hourly check's figures when asked."""
+    """kpis.json of a plan, with why it is what it is (greenzone.explain) and the hourly check's figures when
+    asked."""
+    from greenzone.explain import explain
     from greenzone.kpi import kpis
 
     figures = kpis(result, z)
+    figures["why"] = explain(result, p, z)
     if check:
         figures.update(_check(progress, z, result, p, aggregate))
     return figures

@@ -24,6 +24,7 @@ from greenzone.report import figures as report_figures
 from greenzone.report.adequacy import adequacy_section, read_adequacy_folder
 from greenzone.report.inputs import inputs
 from greenzone.report.operation import operation_section, read_operation
+from greenzone.report.why import why_section
 from greenzone.safe_read import read_json_object
 from greenzone.zone import Zone
 
@@ -387,6 +388,7 @@ def render_report(
         "days": covered / 24,
         "alpha": float(plan.attrs.get("alpha", 1.0)),
         "cards": kpi_cards(figures, zone),
+        "why": why_section(figures.get("why")),
         "sections": sections,
         "inputs": inputs(zone) if zone is not None else None,
         "run": run_details(plan, figures),
