@@ -62,3 +62,16 @@ def test_break_even_and_the_value_of_one_more_mw_by_hand(tmp_path):
     section = why_section(why)
     assert section["summary"] == why["summary"]
     assert ("export limit (one more MW)", "+219,000") == section["rows"][1][:2]
+
+
+def test_greenzone_run_prints_and_records_why(monkeypatch, capsys, tmp_path):
+    import json
+
+    from cli_helpers import cli_main
+
+    out = tmp_path / "run"
+    code, stdout, stderr = cli_main(monkeypatch, capsys, "run", "--hours", "48", "--out", str(out))
+    assert code == 0, stderr
+    why = json.loads((out / "kpis.json").read_text())["why"]
+    assert why["summary"].startswith("The least-cost plan for 2027 builds")
+    assert why["summary"][:40] in " ".join(stdout.split())

@@ -142,6 +142,8 @@ def _print_kpis(figures: dict) -> None:
                 f"storage {tech} [MW / MWh]", f"{mw:,.1f} / {figures['storage_energy_mwh'][tech]:,.0f}"
             )
     console.print(table)
+    if figures.get("why"):
+        console.print(escape(figures["why"]["summary"]))
 
 
 DEFAULT_TYPICAL_DAYS = 16
