@@ -467,3 +467,15 @@ def test_the_embedded_zone_as_a_three_period_pathway(write_zone):
     assert demand[0] < demand[1] < demand[2]
     assert (np.diff(ds["land_cleared"].fillna(0).values, axis=0) >= 0).all()
     assert ds.attrs["total_cost_usd"] == pytest.approx(ds.attrs["objective_usd"], rel=1e-9)
+
+
+def test_the_pypsa_export_refuses_dated_values_it_cannot_read(tmp_path):
+    pytest.importorskip("pypsa")
+    from greenzone.interop import to_pypsa
+
+    zone = discount_zone(tmp_path, 0.0)
+    prof = hand_profiles(zone, HOURS, demand={"a": 50.0})
+    with pytest.raises(ZoneError, match="pathway.capex_usd_per_kw"):
+        to_pypsa(zone, prof)
+    plain = zone.model_copy(update={"pathway": zone.pathway.model_copy(update={"capex_usd_per_kw": {}})})
+    to_pypsa(plain, prof)  # periods alone change nothing a year's export reads

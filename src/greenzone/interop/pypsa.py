@@ -73,7 +73,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from greenzone.errors import GreenzoneError, InfeasibleError
+from greenzone.errors import GreenzoneError, InfeasibleError, ZoneError
 from greenzone.output import atomic_path
 from greenzone.zone.schema import (
     HYDRO_KINDS,
@@ -318,6 +318,31 @@ def hourly_price(value: float | HourlySeries, time: pd.DatetimeIndex, zone: Zone
     return pd.Series(planner_price(value, time, zone.timezone, field_name), index=time)
 
 
+def _refuse_dated_values(zone: Zone) -> None:
+    """The export reads the zone's undated numbers only: refuse a zone whose pathway section changes the year's
+    fleet, capex or grid (``plan`` on a year reads them), rather than export another problem than greenzone's."""
+    pw = zone.pathway
+    if pw is None:
+        return
+    dated = [
+        name
+        for name, given in (
+            ("assets", pw.assets),
+            ("capex_usd_per_kw", pw.capex_usd_per_kw),
+            ("capex_usd_per_kwh", pw.capex_usd_per_kwh),
+            ("grid", pw.grid),
+        )
+        if given
+    ]
+    if dated:
+        where = zone.zone_file or "the zone"
+        raise ZoneError(
+            f"{where}: pathway.{dated[0]}: the PyPSA export does not read the pathway section's dated values yet "
+            f"({', '.join('pathway.' + d for d in dated)}); export a copy of the zone without them (pathway.periods "
+            "alone is fine)"
+        )
+
+
 def to_pypsa(
     zone: Zone,
     profiles: xr.Dataset,
@@ -347,6 +372,7 @@ def to_pypsa(
         when PyPSA is not installed.
     """
     pypsa = _import_pypsa()
+    _refuse_dated_values(zone)
     year = zone.year if year is None else year
     time = pd.DatetimeIndex(profiles.indexes["time"])
     n_t = len(time)
