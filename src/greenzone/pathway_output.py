@@ -29,7 +29,8 @@ export_at_limit              (period)                     [h/yr]     hours the g
 years, discounted_years      (period)                     [yr]       years the period stands for, discounted
 ============================ ============================ ========== ==========================================
 
-Attributes: ``mode`` (perfect_foresight or myopic), ``discount_rate``, ``base_year`` (costs are discounted to
+Coordinates ``kind`` and ``storage_kind`` (what each technology is), ``link_from``/``link_to`` and the nodes'
+``lat``/``lon`` (for maps by period). Attributes: ``mode`` (perfect_foresight or myopic), ``discount_rate``, ``base_year`` (costs are discounted to
 it), ``total_cost_usd`` (Σ cost_discounted; for perfect foresight also the LP's ``objective_usd``), the zone's
 name and fingerprint, and ``demand_note`` (how demand between given years is read).
 """
@@ -207,6 +208,12 @@ def pathway_dataset(zone: Zone, hz, results: list[PeriodResult], *, mode: str) -
             "storage": stores,
             "link": first.link_labels,
             "component": ["investment", "fixed_om", "operation"],
+            "kind": ("technology", [zone.technologies[t].kind for t in techs]),
+            "storage_kind": ("storage", [zone.technologies[t].kind for t in stores]),
+            "link_from": ("link", [nodes[i] for i in first.link_from]),
+            "link_to": ("link", [nodes[i] for i in first.link_to]),
+            "lat": ("node", [n.lat for n in zone.nodes]),
+            "lon": ("node", [n.lon for n in zone.nodes]),
         },
     )
     ds.attrs.update(
