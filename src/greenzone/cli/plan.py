@@ -148,8 +148,9 @@ def _print_kpis(figures: dict) -> None:
 
 DEFAULT_TYPICAL_DAYS = 16
 """Typical days of `greenzone run` by default: measured +0.40% cost against the same fleet dispatched over every
-hour and -0.25% against 128 days (31x faster) on the Karabakh zone (docs/benchmarks.md); a full hourly year of
-that zone did not solve within 15 minutes."""
+hour and -0.25% against 128 days (31x faster) on the Karabakh zone (docs/benchmarks.md, before its
+calibration); a full hourly year of that zone did not solve within 15 minutes with IPX and takes about 5 minutes
+with HiPO (274 s measured in issue 15), so typical days stay the default for a quick answer."""
 
 
 @app.command()
@@ -182,7 +183,11 @@ def run(
         ),
     ] = DEFAULT_TYPICAL_DAYS,
     hourly: Annotated[
-        bool, typer.Option("--hourly", help="plan every hour instead of typical days (slow for a full year)")
+        bool,
+        typer.Option(
+            "--hourly",
+            help="plan every hour instead of typical days (HiPO: about 5 minutes for a full year of the Karabakh zone on 2 cores)",
+        ),
     ] = False,
     check: Annotated[
         bool,
