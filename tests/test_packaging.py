@@ -54,6 +54,10 @@ INDIRECT: dict[str, str] = {
         "adequacy.nc); xarray does not require it, and without it xarray falls back to scipy's NetCDF3 "
         "writer, which cannot store the run folder's variables"
     ),
+    "pyarrow": (
+        "pandas' Parquet engine for the sweep's catalog.parquet (sweep/catalog.py: DataFrame.to_parquet); pandas "
+        "does not require it"
+    ),
     "highspy-extras": (
         "the libraries (amd, blas, metis, rcm) that highspy loads for HiGHS's interior point HiPO; highspy does "
         "not require it, and without it the interior-point methods fall back to IPX"

@@ -47,11 +47,37 @@ def load_zone(path: str | Path | None = None) -> Zone:
         naming the file, the field and how to fix it.
     """
     path = Path(path) if path is not None else embedded_zone_path()
+    return zone_from_data(read_zone_data(path), path)
+
+
+def read_zone_data(path: str | Path) -> dict:
+    """A zone file as the plain data validation takes: parsed, its file names made absolute (relative to the
+    zone file's folder) and its technologies filled from the catalogue. A sweep changes fields of this data
+    and validates each case with :func:`zone_from_data`.
+
+    Raises
+    ------
+    ZoneError
+        naming the file and what is wrong.
+    """
+    path = Path(path)
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ZoneError(f"{path}: a zone file must be a mapping of sections (name, timezone, nodes, ...).")
     raw = _resolve_paths(raw, path.parent)
-    raw = _merge_catalogue(raw, path)
+    return _merge_catalogue(raw, path)
+
+
+def zone_from_data(raw: dict, path: str | Path) -> Zone:
+    """Validate zone data (:func:`read_zone_data`, perhaps changed) as the zone of file ``path``: schema,
+    consistency checks, and the file named in messages about the files the zone reads.
+
+    Raises
+    ------
+    ZoneError
+        naming ``path``, the field and how to fix it.
+    """
+    path = Path(path)
     try:
         zone = Zone.model_validate(raw)
     except ValidationError as exc:

@@ -1,0 +1,83 @@
+"""``greenzone sweep``: the cases of a sweep file on Dask, cached by content, listed in one Parquet catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from greenzone.cli.common import OutOpt, Settings, app, console
+
+
+@app.command("sweep")
+def sweep_command(
+    sweep_file: Annotated[Path, typer.Argument(help="sweep YAML file (base zone, run, parameters)")],
+    out: OutOpt = Path("out/sweep"),
+    scheduler: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--scheduler",
+            help="address of a running Dask scheduler (tcp://HOST:8786); default: a local cluster",
+        ),
+    ] = None,
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--workers", min=1, help="worker processes of the local cluster (default: one per core)"
+        ),
+    ] = None,
+    max_cases: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--max-cases", min=1, help="run a subset of N cases drawn with the sweep file's seed"),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="print how many cases there are, how many are cached, and how long the rest take",
+        ),
+    ] = False,
+) -> None:
+    """Run every case of a sweep file that OUT does not hold yet.
+
+    Each case is one Dask task (one HiGHS thread); its result is stored under OUT/cases/<hash>/ (kpis.json and
+    plan.nc or pathway.nc), the hash being that of the case's zone, options and greenzone's version, so a
+    rerun, an extended sweep or a restart after a crash computes only what is missing. OUT/catalog.parquet
+    lists every case: parameters, status, time, key figures and result folder
+    (pandas.read_parquet("OUT/catalog.parquet")).
+    """
+    from greenzone.sweep import read_sweep
+    from greenzone.sweep.folder import check_sweep_folder
+    from greenzone.sweep.run import estimate, run_sweep
+
+    sweep = read_sweep(sweep_file)
+    cases = sweep.subset(max_cases)
+    check_sweep_folder(out, sweep)
+    if dry_run:
+        console.print(estimate(sweep, out, cases, workers=workers, scheduler=scheduler))
+        return
+    status = None if Settings.quiet or Settings.verbose else console.status("starting the Dask cluster")
+    if status is not None:
+        status.start()
+
+    def shown(progress) -> None:
+        if status is not None:
+            status.update(escape(progress.line()))
+        elif Settings.verbose:
+            console.print(progress.line())
+
+    try:
+        outcome = run_sweep(sweep, out, cases=cases, scheduler=scheduler, workers=workers, on_progress=shown)
+    finally:
+        if status is not None:
+            status.stop()
+    p = outcome.progress
+    console.print(
+        f"{p.total} cases: {p.done} done ({p.computed} computed, {p.cached} cached), {p.failed} failed"
+    )
+    for row in outcome.rows:
+        if row["status"] == "failed":
+            console.print(f"[yellow]case {row['case']} failed:[/yellow] {escape(row['error'])}")
+    console.print(f"catalog: [bold]{outcome.catalog}[/bold]")

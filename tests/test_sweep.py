@@ -1,0 +1,335 @@
+"""Scenario sweeps: the sweep file expanded into cases, cases run on a real Dask cluster on loopback (a
+scheduler and two worker processes started here), results cached by content, the Parquet catalog.
+
+Every case is the two-node test zone planned on its first 48 hours, so a case takes about a second or two.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from cli_helpers import cli_main
+from greenzone.kpi import kpis
+from greenzone.optimize.solve import SolverOptions
+from greenzone.planning import plan
+from greenzone.resources import profiles
+from greenzone.sweep import SweepError, read_sweep
+from greenzone.sweep.catalog import CATALOG
+from greenzone.sweep.run import run_sweep
+from greenzone.weather import load_weather
+from greenzone.zone import load_zone
+from test_report import write_two_node_zone
+
+TIMING = {"solver_time_s"}
+"""Key figures that are wall-clock times, equal in no two runs."""
+
+
+def write_sweep(folder: Path, parameters: dict, run: dict | None = None, **extra) -> Path:
+    """A sweep file over the two-node zone (written beside it) in ``folder``."""
+    write_two_node_zone(folder)
+    path = folder / "sweep.yaml"
+    spec = {
+        "zone": "zone.yaml",
+        "run": run or {"hours": 48, "method": "dual_simplex"},
+        "parameters": parameters,
+    }
+    path.write_text(yaml.safe_dump({**spec, **extra}, sort_keys=False))
+    return path
+
+
+BASE = {
+    "grid": {"grid.export_price_usd_per_mwh": [20, 60], "nodes[jabrayil].usable_land_km2": [40, 0]},
+}
+"""Four cases, two of them infeasible: no land at jabrayil for the 10 MW of solar already there."""
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, client):
+    """The four cases of BASE run once into a sweep folder: (sweep, outcome, folder)."""
+    folder = tmp_path_factory.mktemp("sweep")
+    sweep = read_sweep(write_sweep(folder, BASE))
+    outcome = run_sweep(sweep, folder / "out", client=client)
+    return sweep, outcome, folder / "out"
+
+
+def _direct_kpis(folder: Path, export_price: float) -> dict:
+    """The monolithic call: plan() of the same modified zone with the same options, its key figures."""
+    zone_path = write_two_node_zone(folder, lambda d: d["grid"].update(export_price_usd_per_mwh=export_price))
+    zone = load_zone(zone_path)
+    prof = profiles(zone, load_weather(zone)).isel(time=slice(0, 48))
+    result = plan(zone, prof, typical_days=None, options=SolverOptions(method="dual_simplex", threads=1))
+    return json.loads(json.dumps(kpis(result, zone)))
+
+
+# ---------------------------------------------------------------------------------------------- the file
+
+
+def test_grid_paired_and_sample_expand_to_their_product(tmp_path):
+    path = write_sweep(
+        tmp_path,
+        {
+            "grid": {
+                "grid.export_price_usd_per_mwh": [30, 50],
+                "nodes[*].demand.annual_mwh": {"scale": [0.5, 2]},
+            },
+            "paired": {
+                "technologies.solar_fixed.capex_usd_per_kw": [600, 400],
+                "technologies.battery.capex_usd_per_kw": [300, 200],
+            },
+            "sample": {
+                "n": 5,
+                "seed": 3,
+                "ranges": {
+                    "weather.seed": [0, 1000],
+                    "technologies.wind_onshore.capex_usd_per_kw": {
+                        "range": [900, 1500],
+                        "distribution": "loguniform",
+                    },
+                },
+            },
+        },
+    )
+    sweep = read_sweep(path)
+    assert len(sweep.cases) == 2 * 2 * 2 * 5
+    base = load_zone(tmp_path / "zone.yaml")
+    rows = [c.params for c in sweep.cases]
+    assert {(r["grid.export_price_usd_per_mwh"], r["nodes[*].demand.annual_mwh (scale)"]) for r in rows} == {
+        (30, 0.5),
+        (30, 2),
+        (50, 0.5),
+        (50, 2),
+    }
+    assert {
+        (r["technologies.solar_fixed.capex_usd_per_kw"], r["technologies.battery.capex_usd_per_kw"])
+        for r in rows
+    } == {
+        (600, 300),
+        (400, 200),
+    }
+    for case in sweep.cases:
+        factor = case.params["nodes[*].demand.annual_mwh (scale)"]
+        for node, base_node in zip(case.zone.nodes, base.nodes, strict=True):
+            assert node.demand.annual_mwh.at(2027) == base_node.demand.annual_mwh.at(2027) * factor
+        assert case.zone.grid.export_price_usd_per_mwh == case.params["grid.export_price_usd_per_mwh"]
+        assert case.zone.weather.seed == case.params["weather.seed"]
+        assert (
+            case.zone.technologies["wind_onshore"].capex_usd_per_kw
+            == case.params["technologies.wind_onshore.capex_usd_per_kw"]
+        )
+    # Latin hypercube: each of the 5 equal strata of each range holds exactly one sample
+    samples = sweep.cases[:5]
+    seeds = [c.params["weather.seed"] for c in samples]
+    assert all(isinstance(s, int) and 0 <= s <= 1000 for s in seeds)  # an integer field: rounded
+    capex = np.log([c.params["technologies.wind_onshore.capex_usd_per_kw"] for c in samples])
+    strata = (capex - np.log(900)) / (np.log(1500) - np.log(900)) * 5
+    assert sorted(strata.astype(int)) == [0, 1, 2, 3, 4]
+    # seeded: the same file gives the same cases and hashes; cases that differ have different hashes
+    again = read_sweep(path)
+    assert [c.hash for c in again.cases] == [c.hash for c in sweep.cases]
+    assert len({c.hash for c in sweep.cases}) == len(sweep.cases)
+
+
+def test_max_cases_takes_a_seeded_subset_that_grows_by_adding(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, {"grid": {"grid.export_price_usd_per_mwh": list(range(20))}}))
+    three, five = sweep.subset(3), sweep.subset(5)
+    assert len(three) == 3 and len(five) == 5
+    assert {c.index for c in three} <= {c.index for c in five}
+    assert [c.index for c in read_sweep(sweep.path).subset(3)] == [c.index for c in three]
+    assert len(sweep.subset(100)) == 20
+
+
+@pytest.mark.parametrize(
+    ("path", "closest"),
+    [
+        ("technologies.solar_fixd.capex_usd_per_kw", "technologies.solar_fixed.capex_usd_per_kw"),
+        ("grid.export_price", "grid.export_price_usd_per_mwh"),
+        ("nodes[jabrail].demand.annual_mwh", "nodes[jabrayil].demand.annual_mwh"),
+        ("weather.sed", "weather.seed"),
+    ],
+)
+def test_a_path_that_does_not_exist_is_named_with_the_closest(tmp_path, path, closest):
+    sweep_file = write_sweep(tmp_path, {"grid": {path: [1, 2]}})
+    with pytest.raises(SweepError) as error:
+        read_sweep(sweep_file)
+    message = str(error.value)
+    assert message.startswith(f"{sweep_file}: parameters.grid: '{path}'")
+    assert f"closest field: '{closest}'" in message
+    assert error.value.exit_code == 2
+
+
+def test_bad_sweep_files_are_one_message_with_exit_2(tmp_path, monkeypatch, capsys):
+    cases = {
+        "unknown key": ({"grid": {"weather.seed": [1]}}, {"hours": 48, "typicl_days": 4}, "run.typicl_days"),
+        "paired lengths": (
+            {"paired": {"weather.seed": [1, 2], "grid.export_max_mw": [1]}},
+            None,
+            "equal length",
+        ),
+        "invalid zone": ({"grid": {"grid.export_max_mw": [10, -5]}}, None, "case 1"),
+        "range": ({"sample": {"n": 2, "ranges": {"weather.seed": [5, 1]}}}, None, "low < high"),
+        "scale of a name": ({"grid": {"grid.node": {"scale": [1, 2]}}}, None, "scale multiplies a number"),
+        "nothing varied": ({}, None, "nothing is varied"),
+    }
+    for name, (parameters, run, expected) in cases.items():
+        folder = tmp_path / name.replace(" ", "_")
+        sweep_file = write_sweep(folder, parameters, run)
+        code, out, err = cli_main(monkeypatch, capsys, "sweep", str(sweep_file), "--out", str(folder / "out"))
+        assert code == 2, (name, out, err)
+        assert "Traceback" not in err and str(sweep_file) in err and expected in err, (name, err)
+        assert not (folder / "out").exists()
+
+
+# ---------------------------------------------------------------------------------------------- on Dask
+
+
+def test_a_sweep_case_equals_the_monolithic_plan(first_run, tmp_path):
+    sweep, outcome, out = first_run
+    catalog = pd.read_parquet(out / CATALOG)
+    assert len(catalog) == 4 and set(catalog["case"]) == {0, 1, 2, 3}
+    for price in (20, 60):
+        row = catalog[
+            (catalog["grid.export_price_usd_per_mwh"] == price)
+            & (catalog["nodes[jabrayil].usable_land_km2"] == 40)
+        ]
+        assert len(row) == 1 and row["status"].item() == "done"
+        stored = json.loads((out / row["result"].item() / "kpis.json").read_text())
+        direct = _direct_kpis(tmp_path / str(price), price)
+        assert {k: v for k, v in stored.items() if k not in TIMING} == {
+            k: v for k, v in direct.items() if k not in TIMING
+        }
+        for name in (
+            "total_cost_usd_per_year",
+            "renewable_share",
+            "grid_export_mwh",
+            "capacity_mw.solar_fixed",
+        ):
+            keys = name.split(".")
+            expected = direct[keys[0]] if len(keys) == 1 else direct[keys[0]][keys[1]]
+            assert row[name].item() == expected
+        assert (out / row["result"].item() / "plan.nc").is_file()
+        assert row["time_s"].item() > 0 and not row["cached"].item()
+    assert outcome.progress.computed == 4 and outcome.progress.cached == 0
+
+
+def test_an_infeasible_case_is_reported_failed_while_the_others_complete(first_run):
+    _, outcome, out = first_run
+    catalog = pd.read_parquet(out / CATALOG)
+    failed = catalog[catalog["nodes[jabrayil].usable_land_km2"] == 0]
+    assert list(failed["status"]) == ["failed", "failed"]
+    for message in failed["error"]:
+        assert "no feasible plan" in message and "usable_land_km2" in message
+    assert failed["total_cost_usd_per_year"].isna().all()
+    assert outcome.progress.done == 2 and outcome.progress.failed == 2
+    record = json.loads((out / failed["result"].iloc[0] / "case.json").read_text())
+    assert record["status"] == "failed" and record["error_type"] == "InfeasibleError"
+
+
+def test_a_rerun_computes_nothing(first_run, client, tmp_path):
+    sweep, _, out = first_run
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    again = run_sweep(sweep, copy, client=client)
+    assert again.progress.computed == 0 and again.progress.cached == 4
+    assert again.progress.done == 2 and again.progress.failed == 2
+    catalog = pd.read_parquet(copy / CATALOG)
+    assert catalog["cached"].all()
+    before = pd.read_parquet(out / CATALOG)
+    assert catalog["total_cost_usd_per_year"].equals(before["total_cost_usd_per_year"])
+
+
+def test_an_extended_sweep_computes_only_the_new_cases(first_run, client, tmp_path):
+    sweep, _, out = first_run
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    grid = {"grid.export_price_usd_per_mwh": [20, 40, 60], "nodes[jabrayil].usable_land_km2": [40]}
+    extended = read_sweep(write_sweep(tmp_path, {"grid": grid}))
+    outcome = run_sweep(extended, copy, client=client)
+    assert outcome.progress.total == 3 and outcome.progress.cached == 2 and outcome.progress.computed == 1
+    catalog = pd.read_parquet(copy / CATALOG)
+    assert list(catalog["cached"]) == [True, False, True]
+    assert (catalog["status"] == "done").all()
+    assert len(list((copy / "cases").iterdir())) == 5  # the four of the first run and the new one
+
+
+def test_the_cli_runs_on_a_scheduler_and_dry_run_uses_the_measured_time(
+    first_run, client, tmp_path, monkeypatch, capsys
+):
+    sweep, _, out = first_run
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    grid = {"grid.export_price_usd_per_mwh": [20, 30, 60], "nodes[jabrayil].usable_land_km2": [40]}
+    sweep_file = write_sweep(tmp_path, {"grid": grid})
+    code, text, err = cli_main(monkeypatch, capsys, "sweep", str(sweep_file), "--out", str(copy), "--dry-run")
+    assert code == 0, err
+    assert (
+        "3 cases" in text
+        and "2 in the cache, 1 to compute" in text
+        and "per case (measured over 4 cases)" in text
+    )
+    address = client.scheduler.address
+    code, text, err = cli_main(
+        monkeypatch, capsys, "sweep", str(sweep_file), "--out", str(copy), "--scheduler", address
+    )
+    assert code == 0, err
+    assert "3 cases: 3 done (1 computed, 2 cached), 0 failed" in text
+    code, text, err = cli_main(monkeypatch, capsys, "sweep", str(sweep_file), "--out", str(copy), "--dry-run")
+    assert "nothing to compute" in text
+
+
+def test_a_pathway_sweep_runs(client, tmp_path):
+    sweep_file = write_sweep(
+        tmp_path,
+        {"grid": {"grid.export_price_usd_per_mwh": [20]}},
+        {"kind": "pathway", "hours": 48, "method": "dual_simplex"},
+    )
+    outcome = run_sweep(read_sweep(sweep_file), tmp_path / "out", client=client)
+    catalog = pd.read_parquet(tmp_path / "out" / CATALOG)
+    assert outcome.progress.done == 1, catalog["error"].tolist()
+    assert (tmp_path / "out" / catalog["result"].item() / "pathway.nc").is_file()
+    assert catalog["path.total_cost_discounted_usd"].item() > 0
+
+
+# ---------------------------------------------------------------------------------------------- outputs
+
+
+def test_the_output_policy_guards_the_sweep_folder(tmp_path, monkeypatch, capsys):
+    sweep_file = write_sweep(tmp_path, {"grid": {"grid.export_price_usd_per_mwh": [20]}})
+    code, _, err = cli_main(monkeypatch, capsys, "sweep", str(sweep_file), "--out", str(tmp_path))
+    assert code == 2 and "holds the sweep file" in err and "Traceback" not in err
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    code, _, err = cli_main(monkeypatch, capsys, "sweep", str(sweep_file), "--out", str(mine), "--dry-run")
+    assert code == 2 and "holds files greenzone did not write" in err
+    assert (mine / "notes.txt").read_text() == "mine"
+    run_folder = tmp_path / "run"
+    run_folder.mkdir()
+    (run_folder / "manifest.json").write_text(json.dumps({"command": ["greenzone", "run"]}))
+    code, _, err = cli_main(
+        monkeypatch, capsys, "sweep", str(sweep_file), "--out", str(run_folder), "--dry-run"
+    )
+    assert code == 2 and "greenzone wrote for 'run'" in err
