@@ -1,5 +1,6 @@
 """Scenario sweeps: the sweep file expanded into cases, cases run on a real Dask cluster on loopback (a
-scheduler and two worker processes started here), results cached by content, the Parquet catalog.
+scheduler and two worker processes started here), results cached by content, the Parquet catalog, faults
+(an infeasible case, a task that raises, a worker killed mid-case: slow).
 
 Every case is the two-node test zone planned on its first 48 hours, so a case takes about a second or two.
 """
@@ -333,3 +334,68 @@ def test_the_output_policy_guards_the_sweep_folder(tmp_path, monkeypatch, capsys
         monkeypatch, capsys, "sweep", str(sweep_file), "--out", str(run_folder), "--dry-run"
     )
     assert code == 2 and "greenzone wrote for 'run'" in err
+
+
+# ---------------------------------------------------------------------------------------------- faults
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_case_loses_nothing(client, tmp_path):
+    """SIGKILL the worker running a case: the scheduler gives the case to another worker, every case is done
+    and stored once, and no half-written case folder is left."""
+    import os
+    import signal
+    import threading
+    import time
+
+    sweep = read_sweep(write_sweep(tmp_path, {"grid": {"weather.seed": [11, 12, 13, 14]}}))
+    out = tmp_path / "out"
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(outcome=run_sweep(sweep, out, client=client)))
+    worker.start()
+    killed = None
+    deadline = time.monotonic() + 60
+    while killed is None and worker.is_alive() and time.monotonic() < deadline:
+        busy = [
+            address
+            for address, keys in client.processing().items()
+            if any("greenzone-case-" in str(k) for k in keys)
+        ]
+        if busy:
+            pids = client.run(os.getpid, workers=busy[:1])
+            killed = pids[busy[0]]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    worker.join(timeout=300)
+    assert killed is not None, "no case was seen running"
+    outcome = result["outcome"]
+    assert outcome.progress.done == 4 and outcome.progress.failed == 0
+    catalog = pd.read_parquet(out / CATALOG)
+    assert sorted(catalog["case"]) == [0, 1, 2, 3] and (catalog["status"] == "done").all()
+    folders = sorted(p.name for p in (out / "cases").iterdir())
+    assert folders == sorted(catalog["hash"]), folders  # each case once, nothing partial beside them
+    for folder in folders:
+        assert (out / "cases" / folder / "kpis.json").is_file() and (
+            out / "cases" / folder / "plan.nc"
+        ).is_file()
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_case_whose_task_raises_is_retried_then_failed_and_not_stored(client, tmp_path):
+    """A task that raises something greenzone did not mean (here SolverOptions refusing a method the sweep file
+    could not have named) is retried, then reported failed with its error; it is not stored, so the next run
+    tries it again."""
+    import dataclasses
+
+    sweep = read_sweep(write_sweep(tmp_path, {"grid": {"grid.export_price_usd_per_mwh": [20]}}, retries=1))
+    broken = dataclasses.replace(sweep, options=dataclasses.replace(sweep.options, method="no_such_method"))
+    outcome = run_sweep(broken, tmp_path / "out", client=client)
+    assert outcome.progress.failed == 1 and outcome.progress.done == 0
+    row = pd.read_parquet(tmp_path / "out" / CATALOG).iloc[0]
+    assert row["status"] == "failed" and row["result"] == ""
+    assert (
+        "ValueError" in row["error"]
+        and "no_such_method" in row["error"]
+        and "after 1 retries" in row["error"]
+    )
+    assert not (tmp_path / "out" / "cases").exists() or not any((tmp_path / "out" / "cases").iterdir())
