@@ -77,7 +77,7 @@ class PeriodResult:
         """Read period ``period`` of a solved pathway model."""
         m: Model = model.models[period]
         d, x = m.data, solution.x
-        weight = float(model.discounted_years[model.periods.index(period)])
+        weight = model.period_factor(period)
         fixed = operation = 0.0
         for name, block in m.lp.variables.items():
             sl = slice(block.offset, block.offset + block.size)

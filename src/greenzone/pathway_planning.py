@@ -139,7 +139,7 @@ def pathway(
     if not myopic:
         model, solution = run(hz.periods, hz.years, hz.discounted, ())
         results = [PeriodResult.of(model, solution, p) for p in hz.periods]
-        objective = float(solution.objective)
+        objective = float(solution.objective) * model.cost_scale
     else:
         handed: list[Vintage] = []
         for k, p in enumerate(hz.periods):

@@ -48,7 +48,10 @@ class PathwayModel:
 
     ``in_service[family]`` (unit, build period, period) says whether a build is in service in a period;
     ``annuity_cost[family]`` (unit, build period) is its annualised investment [USD/MW/yr] ([USD/MWh/yr] for
-    storage energy); ``discounted_years`` W_p [yr].
+    storage energy); ``discounted_years`` W_p [yr]. The LP's costs are in units of ``cost_scale`` USD (Σ_p W_p:
+    the objective is the path's discounted cost per discounted year, of the size of one year's cost, which
+    keeps the cost coefficients in the single-year LP's range); its objective × ``cost_scale`` is the path's
+    discounted cost [USD].
     """
 
     lp: LinearProgram
@@ -60,6 +63,11 @@ class PathwayModel:
     in_service: dict[str, np.ndarray] = field(default_factory=dict)
     annuity_cost: dict[str, np.ndarray] = field(default_factory=dict)
     vintages: list[Vintage] = field(default_factory=list)
+    cost_scale: float = 1.0
+
+    def period_factor(self, period: int) -> float:
+        """What period ``period``'s one-year costs are multiplied by in the LP: W_p / cost_scale [-]."""
+        return float(self.discounted_years[self.periods.index(period)]) / self.cost_scale
 
 
 def build_pathway_model(
@@ -88,15 +96,18 @@ def build_pathway_model(
     periods, years = [int(p) for p in periods], [int(n) for n in years]
     rate = zone.economics.discount_rate
     weights = discounted_years(rate, periods, years) if discounted is None else np.asarray(discounted, float)
+    scale = float(weights.sum())
     lp = LinearProgram()
     models: dict[int, Model] = {}
     for p, w in zip(periods, weights, strict=True):
         d = period_data(zone, profiles[p], p, (typical or {}).get(p), vintages)
         view = PeriodView(lp, p)
         define_year(view, d)
-        view.scale_costs(float(w))
+        view.scale_costs(float(w) / scale)
         models[p] = Model(lp=view, data=d, blocks=dict(view.variables))
-    model = PathwayModel(lp, periods, years, weights, models, vintages=[*zone_vintages(zone), *vintages])
+    model = PathwayModel(
+        lp, periods, years, weights, models, vintages=[*zone_vintages(zone), *vintages], cost_scale=scale
+    )
     for family in CAPACITY_BLOCKS:
         define_builds(model, zone, family)
     if extra_constraints is not None:
@@ -170,7 +181,7 @@ def define_builds(model: PathwayModel, zone: Zone, family: str) -> None:
         y[None, None, :] < y[None, :, None] + life[:, None, None]
     )
     annual = annuity_costs(zone, first.data, family, model.periods)
-    cost = annual * (alive * model.discounted_years[None, None, :]).sum(axis=2)
+    cost = annual * (alive * model.discounted_years[None, None, :]).sum(axis=2) / model.cost_scale
     build = model.lp.add_variables(
         f"build_{family}", coords={"unit": labels, "period": model.periods}, cost=cost
     )
