@@ -301,7 +301,11 @@ def test_the_cli_runs_on_a_scheduler_and_dry_run_uses_the_measured_time(
     assert "nothing to compute" in text
 
 
-def test_a_pathway_sweep_runs(client, tmp_path):
+def test_a_pathway_sweep_case_equals_the_monolithic_pathway(client, tmp_path):
+    from greenzone import pathway, pathway_profiles
+    from greenzone.pathway_output import pathway_kpis
+    from greenzone.sweep.catalog import flatten
+
     sweep_file = write_sweep(
         tmp_path,
         {"grid": {"grid.export_price_usd_per_mwh": [20]}},
@@ -310,8 +314,41 @@ def test_a_pathway_sweep_runs(client, tmp_path):
     outcome = run_sweep(read_sweep(sweep_file), tmp_path / "out", client=client)
     catalog = pd.read_parquet(tmp_path / "out" / CATALOG)
     assert outcome.progress.done == 1, catalog["error"].tolist()
-    assert (tmp_path / "out" / catalog["result"].item() / "pathway.nc").is_file()
-    assert catalog["path.total_cost_discounted_usd"].item() > 0
+    folder = tmp_path / "out" / catalog["result"].item()
+    assert (folder / "pathway.nc").is_file()
+    zone = load_zone(
+        write_two_node_zone(tmp_path / "direct", lambda d: d["grid"].update(export_price_usd_per_mwh=20))
+    )
+    weather = load_weather(zone).isel(time=slice(0, 48))
+    direct = pathway(
+        zone, pathway_profiles(zone, weather), options=SolverOptions(method="dual_simplex", threads=1)
+    )
+    expected = flatten(json.loads(json.dumps(pathway_kpis(direct))))
+    stored = flatten(json.loads((folder / "kpis.json").read_text()))
+    untimed = lambda figures: {k: v for k, v in figures.items() if not k.endswith("time_s")}  # noqa: E731
+    assert untimed(stored) == untimed(expected)
+    assert catalog["path.total_cost_discounted_usd"].item() == expected["path.total_cost_discounted_usd"] > 0
+
+
+def test_the_karabakh_example_sweep_expands_to_over_100_cases():
+    sweep = read_sweep(Path(__file__).resolve().parents[1] / "examples" / "karabakh-sweep.yaml")
+    assert len(sweep.cases) >= 100
+    base = load_zone()
+    case = next(
+        c
+        for c in sweep.cases
+        if c.params["nodes[*].demand.annual_mwh (scale)"] == 1.25
+        and c.params["nodes[*].usable_land_km2 (scale)"] == 0.5
+    )
+    for node, before in zip(case.zone.nodes, base.nodes, strict=True):
+        assert node.usable_land_km2.at(2031) == before.usable_land_km2.at(2031) * 0.5
+        if before.demand is None:  # [*] leaves out the nodes without demand (the hydro plants)
+            assert node.demand is None
+        else:
+            assert (
+                node.demand.annual_mwh.interpolated(2040)
+                == before.demand.annual_mwh.interpolated(2040) * 1.25
+            )
 
 
 # ---------------------------------------------------------------------------------------------- outputs

@@ -98,6 +98,8 @@ def _select(items: list, selector: str, where: str) -> list[int]:
 
 def locate(data: Any, path: str) -> list[tuple[list[tuple[str, Any]], Any]]:
     """Each place ``path`` names in ``data``: (the steps as ("key", name) or ("item", index), the value there).
+    Under ``[*]`` the items that lack the rest of the path are left out (a node without demand); at least one
+    item must hold it.
 
     Raises
     ------
@@ -105,32 +107,35 @@ def locate(data: Any, path: str) -> list[tuple[list[tuple[str, Any]], Any]]:
         naming the first part of the path that does not exist and the closest existing path.
     """
     tokens = parse_path(path)
-    places: list[tuple[list[tuple[str, Any]], Any]] = [([], data)]
+    places: list[tuple[list[tuple[str, Any]], Any, bool]] = [([], data, False)]
     where = ""
     for kind, name in tokens:
         found = []
-        for steps, value in places:
+        for steps, value, optional in places:
             if kind == "key":
-                if not isinstance(value, dict) or name not in value or _is_leaf(value):
+                if isinstance(value, dict) and name in value and not _is_leaf(value):
+                    found.append(([*steps, ("key", name)], value[name], optional))
+                elif not optional:
                     raise _missing(path, data, f"{where or 'the zone'} has no field '{name}'")
-                found.append(([*steps, ("key", name)], value[name]))
-            else:
-                if not isinstance(value, list):
-                    raise _missing(path, data, f"{where} is not a list, so [{name}] selects nothing")
+            elif isinstance(value, list):
                 try:
                     indices = _select(value, name, where)
                 except PathError as exc:
                     raise _missing(path, data, str(exc)) from None
-                found.extend(([*steps, ("item", i)], value[i]) for i in indices)
+                found.extend(([*steps, ("item", i)], value[i], optional or name == "*") for i in indices)
+            elif not optional:
+                raise _missing(path, data, f"{where} is not a list, so [{name}] selects nothing")
+        if not found:
+            raise _missing(path, data, f"no item of {where or 'the zone'} has '{name}'")
         places = found
         if kind == "key":
             where = f"{where}.{name}" if where else name
         else:
             where = f"{where}[{name}]"
-    for _steps, value in places:
+    for _steps, value, _optional in places:
         if not _is_leaf(value):
             raise _missing(path, data, f"{path} is a section, not a value; name one of its fields")
-    return places
+    return [(steps, value) for steps, value, _optional in places]
 
 
 def _missing(path: str, data: Any, why: str) -> PathError:
