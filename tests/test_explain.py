@@ -75,3 +75,35 @@ def test_greenzone_run_prints_and_records_why(monkeypatch, capsys, tmp_path):
     why = json.loads((out / "kpis.json").read_text())["why"]
     assert why["summary"].startswith("The least-cost plan for 2027 builds")
     assert why["summary"][:40] in " ".join(stdout.split())
+
+
+def test_land_binds_and_its_value_by_hand(tmp_path):
+    """Solar (cf 0.25, 49,000 USD/MW/yr) replaces imports at 100 USD/MWh, 219,000 USD/MW/yr, until the node's
+    0.5 km^2 of usable land is full (0.0229 km^2/MW): one more km^2 would save (219,000 - 49,000) / 0.0229
+    USD a year, the land row's dual."""
+    zone, _ = write_small_zone(
+        tmp_path,
+        {
+            "nodes": [
+                {
+                    "id": "a",
+                    "lat": 40,
+                    "lon": 46,
+                    "usable_land_km2": 0.5,
+                    "demand": {"annual_mwh": 87600},
+                    "technologies": {"solar_fixed": {}},
+                }
+            ],
+            "grid": {"node": "a", "import_max_mw": 20, "import_price_usd_per_mwh": 100},
+            "policy": {"allow_unserved": False},
+        },
+    )
+    profiles = hand_profiles(zone, 48, demand={"a": 10.0}, cf={("a", "solar_fixed"): 0.25})
+    result = plan(zone, profiles)
+    use = zone.technologies["solar_fixed"].land_use_km2_per_mw
+    assert float(result["capacity"].sel(node="a", technology="solar_fixed")) == pytest.approx(
+        0.5 / use, rel=1e-6
+    )
+    land = next(x for x in explain(result, profiles, zone)["limits"] if x["limit"] == "land")
+    assert land["binds"] and land["nodes"] == ["a"]
+    assert land["value_usd_per_km2_year"] == pytest.approx((0.25 * 8760 * 100 - 49_000) / use, rel=1e-6)

@@ -8,7 +8,8 @@ would need to pay, from the plan's nodal prices (the duals of its balance rows) 
   every MWh would need (the plant's levelised cost at that node), to compare with the export price.
 - Value of one more MW of export (import) capacity [USD/MW/yr]: Σ_t α w_t (export price − price at the grid
   node)⁺ over the hours the export (import: price − import price) is at its limit.
-- Land binds where the plan uses a node's usable land; reliability binds where load goes unserved.
+- Land binds where its row's dual (the Plan's ``land_value``, what one more km^2 would save [USD/km^2/yr]) is
+  positive; reliability binds where load goes unserved.
 """
 
 from __future__ import annotations
@@ -110,8 +111,16 @@ def _limits(plan: xr.Dataset, zone: Zone, hours: np.ndarray) -> list[dict[str, A
     from greenzone.kpi import land_used
 
     used = land_used(plan, zone)
-    usable = sum(n.usable_land_km2.at(zone.year) for n in zone.nodes if n.usable_land_km2 is not None)
-    out.append({"limit": "land", "binds": bool(usable > 0 and used >= 0.999 * usable), "used_km2": used})
+    land = {"limit": "land", "binds": False, "used_km2": used}
+    if "land_value" in plan:  # the land rows' duals [USD/km^2/yr]
+        values = plan["land_value"].to_series()
+        binding = values[values > 1e-6]
+        land |= {
+            "binds": bool(len(binding)),
+            "nodes": [str(n) for n in binding.index],
+            "value_usd_per_km2_year": float(binding.max()) if len(binding) else 0.0,
+        }
+    out.append(land)
     unserved = float((plan["unserved"].sum("node").to_numpy() * hours).sum())
     out.append({"limit": "reliability", "binds": unserved > 1e-6, "unserved_mwh": unserved})
     return out

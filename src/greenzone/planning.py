@@ -29,6 +29,8 @@ cost                                 (node, asset, component)     [USD/yr]   ann
                                                                              variable and fuel, by asset
 link_cost                            (link, component)            [USD/yr]
 co2                                  (time)                       [t CO2/h]  gas turbine and imports
+land_value                           (node)                       [USD/km^2  what one more km^2 of usable land
+                                                                  /yr]       would save a year (0: not binding)
 ==================================== ============================ ========== ===================================
 
 Coordinates ``kind`` (technology and storage) say what each technology is. Attributes: the objective
@@ -401,6 +403,11 @@ def plan_dataset(model: Model, solution: Solution, profiles: xr.Dataset) -> xr.D
         {"units": "USD/MWh", "long_name": "nodal price"},
     )
     data_vars["weight"] = (("time",), d.weights, {"units": "h"})
+    land_value = np.zeros(len(nodes))
+    if "land" in lp.constraints:  # the land rows' duals: what one more km^2 would save [USD/km^2/yr]
+        rows = [nodes.index(n) for n in lp.constraint_block("land").coords["node"]]
+        land_value[rows] = -lp.constraint_duals("land", y)
+    data_vars["land_value"] = (("node",), land_value, {"units": "USD/km^2/yr"})
     co2 = (d.gen_emission[:, None] * p).sum(axis=0) + d.import_emission * imports
     data_vars["co2"] = (("time",), co2, {"units": "t CO2/h"})
     cost, link_cost = _costs(d, cap, p, power, cpower, energy, fcap, nodes, techs + stores)

@@ -32,9 +32,12 @@ def why_section(why: dict[str, Any] | None) -> dict[str, Any] | None:
             )
             rows.append((f"{name} (one more MW)", f"{x['value_usd_per_mw_year']:+,.0f}", state))
         elif name == "land":
-            rows.append(
-                (name, "", f"{'binds' if x['binds'] else 'does not bind'}: {x['used_km2']:,.1f} km² used")
-            )
+            state = f"{'binds' if x['binds'] else 'does not bind'}: {x['used_km2']:,.1f} km² used"
+            value = ""
+            if x.get("nodes"):
+                state += f"; binding at {', '.join(x['nodes'])}"
+                value = f"{x['value_usd_per_km2_year']:+,.0f} per km²"
+            rows.append((f"{name} (one more km²)", value, state))
         else:
             rows.append(
                 (
