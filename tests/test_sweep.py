@@ -436,3 +436,14 @@ def test_a_case_whose_task_raises_is_retried_then_failed_and_not_stored(client, 
         and "after 1 retries" in row["error"]
     )
     assert not (tmp_path / "out" / "cases").exists() or not any((tmp_path / "out" / "cases").iterdir())
+
+
+def test_other_commands_never_replace_a_sweep_folder(first_run, tmp_path, monkeypatch, capsys):
+    _, _, out = first_run
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    zone = tmp_path / "zone" / "zone.yaml"
+    write_two_node_zone(zone.parent)
+    code, _, err = cli_main(monkeypatch, capsys, "profiles", str(zone), "--out", str(copy))
+    assert code == 2 and "is a sweep folder" in err and "Traceback" not in err
+    assert (copy / CATALOG).is_file() and len(list((copy / "cases").iterdir())) == 4

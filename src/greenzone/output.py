@@ -6,7 +6,8 @@ The output policy, the same for every command and API function that writes:
   being read) is refused with a message naming both: replacing it would delete the input.
 - An existing file where a folder is meant, or a folder where a file is meant, is refused.
 - Only folders greenzone wrote (marked by their ``manifest.json``) are ever replaced; the previous one is
-  kept until the new one is complete. A folder holding anything else is refused.
+  kept until the new one is complete. A folder holding anything else is refused, and so is a sweep folder
+  (its manifest says ``"kind": "sweep"``): it grows run by run and replacing it would lose its cases.
 - Locations on the kernel's special file systems (``/proc``, ``/sys``, ``/dev``) are refused.
 - Stale staging folders of killed runs (``.NAME.*.partial``) are removed at the next run into the same place;
   a previous folder left beside a missing one by a kill mid-swap (``.NAME.previous``) is put back.
@@ -135,6 +136,17 @@ def written_by_greenzone(folder: Path) -> bool:
     return bool(names) and names <= _RESULT_NAMES and any(n.endswith(".nc") for n in names)
 
 
+def _is_sweep_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a sweep's (its manifest says ``"kind": "sweep"``): it grows run by run and is
+    never replaced."""
+    try:
+        with open(folder / MANIFEST, "rb") as handle:
+            manifest = json.loads(handle.read(1 << 20))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("kind") == "sweep"
+
+
 def check_output_folder(out: str | Path, inputs: Inputs = (), *, option: str = "--out") -> Path:
     """Refuse an output folder that would destroy an input or a user's files (the output policy above).
 
@@ -168,6 +180,11 @@ def check_output_folder(out: str | Path, inputs: Inputs = (), *, option: str = "
                 f"{option} {out} lies inside {label} {source}, which this command reads; write to a folder "
                 f"outside it, e.g. {source.parent / (source.name + '-results')}."
             )
+    if target.is_dir() and _is_sweep_folder(target):
+        raise OutputError(
+            f"{option} {out} is a sweep folder (greenzone sweep): replacing it would lose every case computed "
+            "there and its catalog. Give another folder, or remove that one first."
+        )
     if target.is_dir() and any(target.iterdir()) and not written_by_greenzone(target):
         raise OutputError(
             f"{option} {out} holds files greenzone did not write (it has no {MANIFEST}); the output folder is "
