@@ -447,3 +447,33 @@ def test_other_commands_never_replace_a_sweep_folder(first_run, tmp_path, monkey
     code, _, err = cli_main(monkeypatch, capsys, "profiles", str(zone), "--out", str(copy))
     assert code == 2 and "is a sweep folder" in err and "Traceback" not in err
     assert (copy / CATALOG).is_file() and len(list((copy / "cases").iterdir())) == 4
+
+
+def test_the_sweep_report_ranks_what_moves_the_answer(first_run, monkeypatch, capsys):
+    from greenzone.sweep.catalog import read_catalog
+    from greenzone.sweep.sensitivity import rank_correlations, tornado
+
+    _, _, out = first_run
+    catalog = read_catalog(out)
+    assert catalog.attrs["parameters"] == ["grid.export_price_usd_per_mwh", "nodes[jabrayil].usable_land_km2"]
+    done = catalog[catalog["status"] == "done"]
+    swing = tornado(catalog, "total_cost_usd_per_year")
+    # only the export price varies among the done cases (no land: infeasible), so it alone has a swing
+    assert list(swing.index) == ["grid.export_price_usd_per_mwh"]
+    by_price = done.set_index("grid.export_price_usd_per_mwh")["total_cost_usd_per_year"]
+    assert swing.loc["grid.export_price_usd_per_mwh", "swing"] == pytest.approx(
+        abs(by_price[60] - by_price[20])
+    )
+    rho = rank_correlations(catalog).loc["grid.export_price_usd_per_mwh", "grid_export_mwh"]
+    low, high = done.sort_values("grid.export_price_usd_per_mwh")["grid_export_mwh"]
+    if low == high:
+        assert np.isnan(rho)
+    else:
+        assert rho == pytest.approx(1.0 if high > low else -1.0)
+    code, text, err = cli_main(monkeypatch, capsys, "sweep-report", str(out))
+    assert code == 0, err
+    assert (
+        "Tornado: total_cost_usd_per_year" in text and "Rank correlations" in text and "grid.export" in text
+    )
+    code, _, err = cli_main(monkeypatch, capsys, "sweep-report", str(out), "--kpi", "total_cost")
+    assert code == 2 and "did you mean 'total_cost_usd_per_year'" in err

@@ -3,7 +3,8 @@ the policies every command shares (outputs, run folders, progress, errors) live 
 :mod:`greenzone.cli.common` and the modules it calls.
 
 One module per command or command group: ``plan`` (validate, profiles, run), ``calibrate``, ``report``, ``export``
-(export-pypsa), ``operate`` (operate, schedule), ``adequacy``, ``pathway`` and ``sweep``; a new command gets a module of its own.
+(export-pypsa), ``operate`` (operate, schedule), ``adequacy``, ``pathway`` and ``sweep`` (sweep,
+sweep-report); a new command gets a module of its own.
 
 Exit codes: 0 ok, 1 other error (a bug in greenzone: the message says where the details are), 2 bad input
 (zone, weather, run folder, options, output location), 3 infeasible, 4 solver failure or time limit,

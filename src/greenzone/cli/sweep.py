@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -81,3 +82,51 @@ def sweep_command(
         if row["status"] == "failed":
             console.print(f"[yellow]case {row['case']} failed:[/yellow] {escape(row['error'])}")
     console.print(f"catalog: [bold]{outcome.catalog}[/bold]")
+
+
+@app.command("sweep-report")
+def sweep_report_command(
+    folder: Annotated[Path, typer.Argument(help="sweep folder written by 'greenzone sweep'")],
+    kpi: Annotated[
+        str, typer.Option("--kpi", help="key figure of the tornado (a catalog column)")
+    ] = "total_cost_usd_per_year",
+) -> None:
+    """Which assumption moves which answer: the tornado of one key figure (each parameter's main effect, from
+    its lowest to its highest mean over the cases) and the rank correlations of every parameter with the main
+    key figures, from FOLDER/catalog.parquet."""
+    from rich.table import Table
+
+    from greenzone.sweep.catalog import read_catalog
+    from greenzone.sweep.sensitivity import rank_correlations, tornado
+    from greenzone.sweep.spec import SweepError
+
+    catalog = read_catalog(folder)
+    if kpi not in catalog.columns:
+        import difflib
+
+        close = difflib.get_close_matches(kpi, [str(c) for c in catalog.columns], n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "."
+        raise SweepError(f"--kpi {kpi}: {folder}/catalog.parquet has no such column{hint}")
+    done = int((catalog["status"] == "done").sum())
+    console.print(f"{len(catalog)} cases, {done} done, {len(catalog) - done} failed or pending")
+    table = Table(title=escape(f"Tornado: {kpi}"))
+    for column in ("parameter", "at", "lowest mean", "at", "highest mean", "swing"):
+        table.add_column(column, justify="left" if column in ("parameter", "at") else "right")
+    for name, row in tornado(catalog, kpi).iterrows():
+        table.add_row(
+            escape(str(name)),
+            f"{row['low_value']:g}",
+            f"{row['low']:,.4g}",
+            f"{row['high_value']:g}",
+            f"{row['high']:,.4g}",
+            f"{row['swing']:,.4g}",
+        )
+    console.print(table)
+    correlations = rank_correlations(catalog)
+    table = Table(title="Rank correlations (Spearman) of parameters with key figures")
+    table.add_column("parameter")
+    for column in correlations.columns:
+        table.add_column(escape(column), justify="right")
+    for name, row in correlations.iterrows():
+        table.add_row(escape(str(name)), *("" if math.isnan(v) else f"{v:+.2f}" for v in row))
+    console.print(table)

@@ -61,6 +61,34 @@ def catalog_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         frame = pd.DataFrame(columns=list(FIXED))
+    frame.attrs["parameters"] = list(rows[0]["params"]) if rows else []
+    return frame
+
+
+def read_catalog(out: str | Path) -> pd.DataFrame:
+    """The catalog of sweep folder ``out``; ``attrs["parameters"]`` names its parameter columns.
+
+    Raises
+    ------
+    SweepError
+        when ``out`` holds no readable catalog.
+    """
+    from greenzone.sweep.spec import SweepError
+
+    path = Path(out) / CATALOG
+    if not path.is_file():
+        raise SweepError(f"{out}: no {CATALOG} here; run 'greenzone sweep SWEEP.yaml --out {out}' first.")
+    try:
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise SweepError(
+            f"{path}: cannot be read as a catalog ({exc}); run 'greenzone sweep' again to rewrite it."
+        ) from None
+    missing = [c for c in FIXED if c not in frame.columns]
+    if missing:
+        raise SweepError(
+            f"{path}: not a sweep catalog (no {', '.join(missing)} column); run 'greenzone sweep' again."
+        )
     return frame
 
 
