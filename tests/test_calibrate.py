@@ -311,6 +311,7 @@ def test_cli_writes_the_calibrated_zone_and_refuses_bad_data_with_exit_2(
         "zone.yaml",
         "calibration.csv",
         "calibration.json",
+        "report.html",
         "manifest.json",
     }
     fitted = json.loads((out / "calibration.json").read_text())["groups"][0]

@@ -44,6 +44,12 @@ class CalibrationResult:
     """One row per observed row: group, period, observed, before, after [MWh], errors [-], spread [MWh]."""
     weather: str
     """The weather the model ran on, in words."""
+    observed: Path | None = None
+    """The observed-output CSV the factors were fitted to."""
+    synthetic: bool = False
+    """Whether the weather was synthetic (each period then the mean over its synthetic years)."""
+    weather_years: int = 1
+    """The weather's years [-] (synthetic years, or the calendar years a measured weather touches)."""
 
 
 def calibrate(
@@ -89,7 +95,16 @@ def calibrate(
     text = None
     if zone.zone_file is not None:
         text = calibrated_zone_text(zone.zone_file, calibrations, _header(fits, Path(observed), described))
-    return CalibrationResult(calibrated, text, fits, fit_table(fits, synthetic), described)
+    return CalibrationResult(
+        calibrated,
+        text,
+        fits,
+        fit_table(fits, synthetic),
+        described,
+        observed=Path(observed),
+        synthetic=synthetic,
+        weather_years=len(set(pd.DatetimeIndex(weather.indexes["time"]).year)),
+    )
 
 
 def with_calibrations(zone: Zone, calibrations: dict[tuple[str, str], Calibration]) -> Zone:
@@ -124,6 +139,7 @@ def fit_table(fits: tuple[GroupFit, ...], synthetic: bool) -> pd.DataFrame:
                     "error_before": r.before_mwh / observed - 1 if observed > 0 else np.nan,
                     "error_after": r.after_mwh / observed - 1 if observed > 0 else np.nan,
                     "spread_mwh": r.spread_mwh if synthetic else np.nan,
+                    "spread_before_mwh": r.spread_before_mwh if synthetic else np.nan,
                     "spreads_off": (observed - r.after_mwh) / r.spread_mwh
                     if synthetic and r.spread_mwh > 0
                     else np.nan,
@@ -134,8 +150,11 @@ def fit_table(fits: tuple[GroupFit, ...], synthetic: bool) -> pd.DataFrame:
 
 
 def write_calibration(result: CalibrationResult, folder: str | Path) -> list[str]:
-    """Write ``zone.yaml`` (the calibrated zone), ``calibration.csv`` (the table) and ``calibration.json``
-    (factors per group) into ``folder`` (a staged output folder); the names written."""
+    """Write ``zone.yaml`` (the calibrated zone), ``calibration.csv`` (the table), ``calibration.json``
+    (factors per group) and ``report.html`` (the self-contained page of both,
+    :mod:`greenzone.report.calibration`) into ``folder`` (a staged output folder); the names written."""
+    from greenzone.report.calibration import calibration_page
+
     folder = Path(folder)
     names = []
     if result.zone_text is not None:
@@ -151,6 +170,7 @@ def write_calibration(result: CalibrationResult, folder: str | Path) -> list[str
                 "quantity": f.group.quantity,
                 "factor": f.factor,
                 "bounds": list(f.bounds),
+                "bound_hit": _bound_hit(f.factor, f.bounds),
                 "observed_mwh": f.observed_mwh,
                 "before_mwh": f.before_mwh,
                 "after_mwh": f.after_mwh,
@@ -160,7 +180,31 @@ def write_calibration(result: CalibrationResult, folder: str | Path) -> list[str
         ],
     }
     (folder / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return [*names, "calibration.csv", "calibration.json"]
+    page = calibration_page(
+        result.table,
+        summary["groups"],
+        zone=result.zone.name,
+        observed=result.observed.name if result.observed is not None else "observed data",
+        weather=result.weather,
+        synthetic=result.synthetic,
+        weather_years=result.weather_years,
+    )
+    (folder / "report.html").write_text(page, encoding="utf-8")
+    return [*names, "calibration.csv", "calibration.json", "report.html"]
+
+
+BOUND_HIT_TOL = 1e-6
+"""How close to a bound a fitted factor counts as having reached it [-]."""
+
+
+def _bound_hit(factor: float, bounds: tuple[float, float]) -> str | None:
+    """ "lower" or "upper" when the factor lies at that bound (within :data:`BOUND_HIT_TOL`), else None."""
+    lo, hi = bounds
+    if abs(factor - lo) <= BOUND_HIT_TOL:
+        return "lower"
+    if abs(factor - hi) <= BOUND_HIT_TOL:
+        return "upper"
+    return None
 
 
 def _describe_weather(weather: xr.Dataset, synthetic: bool) -> str:

@@ -42,6 +42,8 @@ class RowFit:
     after_mwh: float
     spread_mwh: float
     """Standard deviation of the after-fit energy across synthetic years [MWh] (NaN for measured weather)."""
+    spread_before_mwh: float = float("nan")
+    """The same of the energy before the fit [MWh]."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,7 @@ def fit_group(group: Group, models: list[UnitModel], hours: dict[Observation, Pe
     before = group_energies(models, [m.factor_now for m in models], group, hours)
     after = group_energies(models, [factor] * len(models), group, hours)
     rows = tuple(
-        RowFit(
-            row, float(b.mean()), float(a.mean()), float(np.std(a, ddof=1)) if a.size > 1 else float("nan")
-        )
+        RowFit(row, float(b.mean()), float(a.mean()), _spread(a), _spread(b))
         for row, b, a in zip(group.rows, before, after, strict=True)
     )
     return GroupFit(
@@ -101,6 +101,11 @@ def fit_group(group: Group, models: list[UnitModel], hours: dict[Observation, Pe
         after_mwh=sum(r.after_mwh for r in rows),
         rows=rows,
     )
+
+
+def _spread(energies: np.ndarray) -> float:
+    """Standard deviation across synthetic years [MWh]; NaN for one value."""
+    return float(np.std(energies, ddof=1)) if energies.size > 1 else float("nan")
 
 
 def _unidentified(what: str, quantity: str) -> CalibrationError:

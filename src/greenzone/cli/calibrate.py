@@ -54,7 +54,8 @@ def calibrate_command(
     weather_file: WeatherFileOpt = None,
 ) -> None:
     """Fit one bounded factor per observed group (hydro: flow; solar: DC yield; wind: yield); write OUT/zone.yaml
-    (the calibrated zone), OUT/calibration.csv (before and after per group and period) and OUT/calibration.json."""
+    (the calibrated zone), OUT/calibration.csv (before and after per group and period), OUT/calibration.json and
+    OUT/report.html (the same table, the factors with their bounds and a figure; self-contained, opens offline)."""
     from greenzone.calibrate import DEFAULT_SYNTHETIC_YEARS, calibrate, write_calibration
     from greenzone.weather import load_weather
 
@@ -73,7 +74,10 @@ def calibrate_command(
         progress.stage("write", f"writing {out}")
         write_calibration(result, folder)
     _print_table(result)
-    console.print(f"wrote {out / 'zone.yaml'}, {out / 'calibration.csv'} and {out / 'calibration.json'}")
+    console.print(
+        f"wrote {out / 'zone.yaml'}, {out / 'calibration.csv'}, {out / 'calibration.json'} and "
+        f"{out / 'report.html'}"
+    )
 
 
 def _print_table(result) -> None:
