@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 import yaml
 
 from cli_helpers import cli_main
@@ -77,13 +78,13 @@ def first_run(tmp_path_factory, client):
     return sweep, outcome, folder / "out"
 
 
-def _direct_kpis(folder: Path, export_price: float) -> dict:
-    """The monolithic call: plan() of the same modified zone with the same options, its key figures."""
+def _direct(folder: Path, export_price: float):
+    """The monolithic call: plan() of the same modified zone with the same options; (plan, key figures)."""
     zone_path = write_two_node_zone(folder, lambda d: d["grid"].update(export_price_usd_per_mwh=export_price))
     zone = load_zone(zone_path)
     prof = profiles(zone, load_weather(zone)).isel(time=slice(0, 48))
     result = plan(zone, prof, typical_days=None, options=SolverOptions(method="dual_simplex", threads=1))
-    return json.loads(json.dumps(kpis(result, zone)))
+    return result, json.loads(json.dumps(kpis(result, zone)))
 
 
 # ---------------------------------------------------------------------------------------------- the file
@@ -218,7 +219,9 @@ def test_a_sweep_case_equals_the_monolithic_plan(first_run, tmp_path):
         ]
         assert len(row) == 1 and row["status"].item() == "done"
         stored = json.loads((out / row["result"].item() / "kpis.json").read_text())
-        direct = _direct_kpis(tmp_path / str(price), price)
+        result, direct = _direct(tmp_path / str(price), price)
+        with xr.open_dataset(out / row["result"].item() / "plan.nc") as stored_plan:
+            assert stored_plan.load().equals(result)  # every variable and coordinate, bit for bit
         assert {k: v for k, v in stored.items() if k not in TIMING} == {
             k: v for k, v in direct.items() if k not in TIMING
         }
