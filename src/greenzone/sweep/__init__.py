@@ -10,6 +10,18 @@ Parquet table of every case (:mod:`greenzone.sweep.catalog`)::
 """
 
 from greenzone.sweep.case import RunOptions, run_case
+from greenzone.sweep.catalog import read_catalog
+from greenzone.sweep.run import SweepOutcome, run_sweep
 from greenzone.sweep.spec import Case, Sweep, SweepError, read_sweep
 
-__all__ = ["Case", "RunOptions", "Sweep", "SweepError", "read_sweep", "run_case"]
+__all__ = [
+    "Case",
+    "RunOptions",
+    "Sweep",
+    "SweepError",
+    "SweepOutcome",
+    "read_catalog",
+    "read_sweep",
+    "run_case",
+    "run_sweep",
+]
