@@ -147,10 +147,11 @@ def _print_kpis(figures: dict) -> None:
 
 
 DEFAULT_TYPICAL_DAYS = 16
-"""Typical days of `greenzone run` by default: measured +0.40% cost against the same fleet dispatched over every
-hour and -0.25% against 128 days (31x faster) on the Karabakh zone (docs/benchmarks.md, before its
-calibration); a full hourly year of that zone did not solve within 15 minutes with IPX and takes about 5 minutes
-with HiPO (274 s measured in issue 15), so typical days stay the default for a quick answer."""
+"""Typical days of `greenzone run` by default: on the calibrated Karabakh zone -3.2% cost against the true hourly
+optimum with the same fleet, 33x faster (docs/benchmarks.md, data/aggregation_errors.yaml); before the
+calibration +0.40% against that fleet dispatched over every hour. A full hourly year of the zone did not solve
+within 15 minutes with IPX; with HiPO it takes 5 to 8.5 minutes on 2 cores, so typical days stay the default for
+a quick answer."""
 
 
 @app.command()
@@ -177,8 +178,8 @@ def run(
         typer.Option(
             "--typical-days",
             min=3,
-            help="plan on N typical days with storage linked across the year (default 16: +0.40% cost against "
-            "the same fleet dispatched hour by hour on the Karabakh zone, over 49x faster than the hourly plan); "
+            help="plan on N typical days with storage linked across the year (default 16: -3.2% cost against "
+            "the true hourly optimum of the calibrated Karabakh zone, 33x faster than the hourly plan); "
             "see --hourly and --check",
         ),
     ] = DEFAULT_TYPICAL_DAYS,
@@ -186,7 +187,7 @@ def run(
         bool,
         typer.Option(
             "--hourly",
-            help="plan every hour instead of typical days (HiPO: about 5 minutes for a full year of the Karabakh zone on 2 cores)",
+            help="plan every hour instead of typical days (HiPO: 5 to 8.5 minutes for a full year of the Karabakh zone on 2 cores)",
         ),
     ] = False,
     check: Annotated[
