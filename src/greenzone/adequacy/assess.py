@@ -32,6 +32,7 @@ import time as _time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -189,6 +190,8 @@ def assess(
     guidance: str = "plan",
     guidance_days: int | None = 16,
     progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
+    client: Any = None,
 ) -> Adequacy:
     """Dispatch ``plan``'s capacities over every weather year in ``years`` (module docstring).
 
@@ -206,6 +209,9 @@ def assess(
         capacities fixed, solved on ``guidance_days`` typical days with linking (None: every hour) before
         the rolling dispatch (a strategy that knows the year's weather in advance; costs one LP per year).
     progress : called with (years done, years in all).
+    scheduler : address of a running Dask scheduler (``tcp://HOST:8786``): each year becomes a task there
+        instead of a local process (:mod:`greenzone.parallel`); ``workers`` is then the scheduler's threads.
+    client : a :class:`distributed.Client` to run the years on (the caller keeps it open); as ``scheduler``.
     """
     if guidance not in GUIDANCE:
         raise ValueError(f"guidance must be one of {GUIDANCE}, got {guidance!r}")
@@ -229,7 +235,9 @@ def assess(
     ]
     t0 = _time.perf_counter()
     results: list[YearResult] = []
-    if workers == 1:
+    if scheduler is not None or client is not None:
+        results, workers = _on_dask(tasks, scheduler, client, progress)
+    elif workers == 1:
         for k, task in enumerate(tasks):
             results.append(assess_year(task))
             if progress is not None:
@@ -260,6 +268,22 @@ def assess(
 
 
 _TRAJECTORIES = ("storage_level", "reservoir_level", "dispatch")
+
+
+def _on_dask(tasks, scheduler, client, progress) -> tuple[list[YearResult], int]:
+    """Each year a Dask task (the same pure ``assess_year``); (results, the cluster's worker threads)."""
+    from dask.distributed import as_completed as dask_completed
+
+    from greenzone.parallel import dask_client, worker_threads
+
+    results = []
+    with dask_client(client=client, scheduler=scheduler) as dask:
+        futures = [dask.submit(assess_year, task, pure=False) for task in tasks]
+        for done, future in enumerate(dask_completed(futures), start=1):
+            results.append(future.result())
+            if progress is not None:
+                progress(done, len(tasks))
+        return results, min(worker_threads(dask), len(tasks))
 
 
 def assess_year(task: _Task) -> YearResult:

@@ -56,6 +56,14 @@ def adequacy(
         Optional[int],  # noqa: UP045
         typer.Option("--workers", min=1, help="processes (default one per CPU, at most one per year)"),
     ] = None,
+    scheduler: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--scheduler",
+            help="address of a running Dask scheduler (tcp://HOST:8786): each year a task there instead of a "
+            "local process",
+        ),
+    ] = None,
     horizon: Annotated[int, typer.Option("--horizon", min=1, help="hours per dispatch window")] = 48,
     step: Annotated[int, typer.Option("--step", min=1, help="hours committed per window")] = 24,
     guidance: Annotated[
@@ -71,7 +79,7 @@ def adequacy(
 
     Each weather year (synthetic years of the zone's climatology, the first being the plan's own, or the
     whole years of --weather-file) is dispatched with the plan's capacities fixed, optionally with random
-    forced outages, in parallel processes. adequacy.json holds lole_h_per_year, eue_mwh_per_year, lolp, their
+    forced outages, in parallel processes (Dask tasks with --scheduler). adequacy.json holds lole_h_per_year, eue_mwh_per_year, lolp, their
     spread, per-year values and the worst events with their causes; OUT/report.html is the plan's report
     with an Adequacy section.
     """
@@ -120,6 +128,7 @@ def adequacy(
             step=step,
             guidance=guidance,
             progress=done,
+            scheduler=scheduler,
         )
         progress.stage("write", f"writing {out}")
         write_adequacy(result, folder)

@@ -16,18 +16,18 @@ arrives.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from greenzone.parallel import dask_client, worker_threads
 from greenzone.sweep import cache
 from greenzone.sweep.catalog import write_catalog
 from greenzone.sweep.folder import prepare_folder
-from greenzone.sweep.spec import Case, Sweep, SweepError
+from greenzone.sweep.spec import Case, Sweep
 
 log = logging.getLogger("greenzone.sweep")
 
@@ -98,7 +98,7 @@ def run_sweep(
     _count(progress, cases, records)
     try:
         if todo:
-            with _client(client, scheduler, workers) as dask:
+            with dask_client(client=client, scheduler=scheduler, workers=workers) as dask:
                 _compute(dask, sweep, out, todo, cases, records, progress, on_progress)
         elif on_progress is not None:
             on_progress(progress)
@@ -125,7 +125,7 @@ def _compute(dask, sweep, out, todo, cases, records, progress, on_progress) -> N
         ): digest
         for digest, case in todo.items()
     }
-    threads = max(sum(dask.nthreads().values()), 1)
+    threads = worker_threads(dask)
     start, finished = time.perf_counter(), 0
     progress.running = min(len(futures), threads)
     if on_progress is not None:
@@ -217,42 +217,6 @@ def estimate(
         text
         + f"; about {_duration(left)} {where} at {per_case:.1f} s per case (measured over {len(times)} cases)"
     )
-
-
-@contextlib.contextmanager
-def _client(client: Any, scheduler: str | None, workers: int | None) -> Iterator[Any]:
-    """The Dask client to run on: the caller's, one connected to ``scheduler``, or a new local cluster's."""
-    if client is not None:
-        yield client
-        return
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler is not None:
-        try:
-            connected = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise SweepError(
-                f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc}); start one "
-                "(dask scheduler) or leave --scheduler out for a local cluster."
-            ) from None
-        with connected:
-            yield connected
-        return
-    from greenzone.optimize.solve import available_cores
-
-    n = workers or available_cores()
-    with (
-        LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as local,
-    ):
-        yield local
 
 
 def _duration(seconds: float) -> str:
