@@ -478,5 +478,12 @@ def test_the_sweep_report_ranks_what_moves_the_answer(first_run, monkeypatch, ca
     assert (
         "Tornado: total_cost_usd_per_year" in text and "Rank correlations" in text and "grid.export" in text
     )
+    page = (out / "report.html").read_text()
+    from greenzone.report.html import plotly_js
+
+    assert page.count(plotly_js()[:300]) == 1  # self-contained: plotly.js inlined once
+    assert "Cases by cost, renewable share and land used" in page and "Capacity by case" in page
+    for result in done["result"]:
+        assert f'href="{result}/kpis.json"' in page and (out / result / "kpis.json").is_file()
     code, _, err = cli_main(monkeypatch, capsys, "sweep-report", str(out), "--kpi", "total_cost")
     assert code == 2 and "did you mean 'total_cost_usd_per_year'" in err

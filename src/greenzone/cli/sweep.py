@@ -93,7 +93,8 @@ def sweep_report_command(
 ) -> None:
     """Which assumption moves which answer: the tornado of one key figure (each parameter's main effect, from
     its lowest to its highest mean over the cases) and the rank correlations of every parameter with the main
-    key figures, from FOLDER/catalog.parquet."""
+    key figures, from FOLDER/catalog.parquet; FOLDER/report.html shows them with the key figures' distributions,
+    the cases on the cost-renewable-share plane coloured by land, capacity by case and a table of every case."""
     from rich.table import Table
 
     from greenzone.sweep.catalog import read_catalog
@@ -130,3 +131,6 @@ def sweep_report_command(
     for name, row in correlations.iterrows():
         table.add_row(escape(str(name)), *("" if math.isnan(v) else f"{v:+.2f}" for v in row))
     console.print(table)
+    from greenzone.sweep.page import write_sweep_report
+
+    console.print(f"report: [bold]{write_sweep_report(folder).resolve()}[/bold]")
