@@ -56,7 +56,7 @@ def _run(sweep_file: Path, out: Path, workers: int) -> dict:
     sweep = read_sweep(sweep_file)
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            n_workers=workers, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0"
         ) as cluster,
         Client(cluster) as client,
     ):

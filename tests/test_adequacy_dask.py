@@ -21,7 +21,11 @@ def test_adequacy_years_on_a_dask_cluster_equal_the_serial_loop(tmp_path):
     serial = assess(zone, existing_capacities(zone), years, outages=True, seed=5, workers=1)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=50
+            n_workers=2,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=50,
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

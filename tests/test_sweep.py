@@ -61,7 +61,7 @@ def client():
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
             silence_logs=50,
         ) as cluster,
         distributed.Client(cluster) as c,
@@ -487,3 +487,10 @@ def test_the_sweep_report_ranks_what_moves_the_answer(first_run, monkeypatch, ca
         assert f'href="{result}/kpis.json"' in page and (out / result / "kpis.json").is_file()
     code, _, err = cli_main(monkeypatch, capsys, "sweep-report", str(out), "--kpi", "total_cost")
     assert code == 2 and "did you mean 'total_cost_usd_per_year'" in err
+
+
+def test_a_sweep_starts_its_own_local_cluster_by_default(tmp_path):
+    sweep = read_sweep(write_sweep(tmp_path, {"grid": {"grid.export_price_usd_per_mwh": [25]}}))
+    outcome = run_sweep(sweep, tmp_path / "out", workers=1)
+    assert outcome.progress.done == 1 and outcome.progress.computed == 1
+    assert pd.read_parquet(tmp_path / "out" / CATALOG)["status"].tolist() == ["done"]

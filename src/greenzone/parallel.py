@@ -2,7 +2,7 @@
 cluster by default, on any running scheduler by its address, or the caller's own.
 
 The local cluster has one single-threaded worker process per core (each task solves with one HiGHS thread),
-listens on loopback only and starts no dashboard. A scheduler elsewhere (``dask scheduler`` / ``dask worker``,
+listens on loopback only, its status page on a free port. A scheduler elsewhere (``dask scheduler`` / ``dask worker``,
 dask-jobqueue, Kubernetes) must have greenzone installed on its workers, and they must read the files a zone
 names at the same paths.
 """
@@ -64,7 +64,7 @@ def dask_client(
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as local,

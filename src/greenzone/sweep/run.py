@@ -2,7 +2,7 @@
 arrives.
 
 - **Cluster**: a :class:`distributed.LocalCluster` by default (one single-threaded worker process per core,
-  each case solved with one HiGHS thread, on loopback without a dashboard), or an existing scheduler by its
+  each case solved with one HiGHS thread, on loopback; :mod:`greenzone.parallel`), or an existing scheduler by its
   address (``dask scheduler`` / ``dask worker``, dask-jobqueue, Kubernetes: workers must read the files the
   zone names at the same paths; they never write the sweep folder).
 - **Cache**: a case whose hash is stored is not computed again (:mod:`greenzone.sweep.cache`); cases that
