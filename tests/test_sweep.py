@@ -494,3 +494,19 @@ def test_a_sweep_starts_its_own_local_cluster_by_default(tmp_path):
     outcome = run_sweep(sweep, tmp_path / "out", workers=1)
     assert outcome.progress.done == 1 and outcome.progress.computed == 1
     assert pd.read_parquet(tmp_path / "out" / CATALOG)["status"].tolist() == ["done"]
+
+
+def test_a_running_sweep_rewrites_its_catalog_as_cases_arrive(client, tmp_path, monkeypatch):
+    from greenzone.sweep import run as sweep_run
+
+    monkeypatch.setattr(sweep_run, "CATALOG_EVERY_S", 0.0)
+    sweep = read_sweep(write_sweep(tmp_path, {"grid": {"grid.export_price_usd_per_mwh": [21, 22, 23]}}))
+    seen = []
+
+    def look(_progress) -> None:
+        if (tmp_path / "out" / CATALOG).is_file():
+            seen.append(sorted(pd.read_parquet(tmp_path / "out" / CATALOG)["status"]))
+
+    run_sweep(sweep, tmp_path / "out", client=client, on_progress=look)
+    assert ["done", "pending", "pending"] in seen  # written after the first case, before the others
+    assert sorted(pd.read_parquet(tmp_path / "out" / CATALOG)["status"]) == ["done"] * 3

@@ -11,7 +11,8 @@ arrives.
   stored, since it would fail the same way again; a task that raises anything else, or whose worker dies, is
   retried by Dask (``retries`` times, and the scheduler's allowed-failures for a dying worker), then reported
   failed with its error, never dropped, and not stored (the next run tries it again).
-- **Catalog**: written at the end, also when the run stops early, with every case that was asked for.
+- **Catalog**: rewritten every minute while cases arrive and at the end, also when the run stops early, with
+  every case that was asked for (those not yet computed as ``pending``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from greenzone.sweep.folder import prepare_folder
 from greenzone.sweep.spec import Case, Sweep
 
 log = logging.getLogger("greenzone.sweep")
+
+CATALOG_EVERY_S = 60.0
+"""How often a running sweep rewrites its catalog [s] (and once more at the end)."""
 
 
 @dataclass
@@ -99,7 +103,8 @@ def run_sweep(
     try:
         if todo:
             with dask_client(client=client, scheduler=scheduler, workers=workers) as dask:
-                _compute(dask, sweep, out, todo, cases, records, progress, on_progress)
+                checkpoint = lambda: write_catalog(_rows(cases, records, cached_hashes, sweep), out)  # noqa: E731
+                _compute(dask, sweep, out, todo, cases, records, progress, on_progress, checkpoint)
         elif on_progress is not None:
             on_progress(progress)
     finally:
@@ -108,8 +113,9 @@ def run_sweep(
     return SweepOutcome(progress, rows, catalog)
 
 
-def _compute(dask, sweep, out, todo, cases, records, progress, on_progress) -> None:
-    """Submit every missing case, store each result as it completes."""
+def _compute(dask, sweep, out, todo, cases, records, progress, on_progress, checkpoint) -> None:
+    """Submit every missing case, store each result as it completes, and rewrite the catalog every
+    :data:`CATALOG_EVERY_S` seconds (``checkpoint``), so a run killed outright leaves a recent one."""
     from dask.distributed import as_completed
 
     from greenzone.sweep.case import run_case
@@ -127,6 +133,7 @@ def _compute(dask, sweep, out, todo, cases, records, progress, on_progress) -> N
     }
     threads = worker_threads(dask)
     start, finished = time.perf_counter(), 0
+    written = start
     progress.running = min(len(futures), threads)
     if on_progress is not None:
         on_progress(progress)
@@ -159,6 +166,9 @@ def _compute(dask, sweep, out, todo, cases, records, progress, on_progress) -> N
         _count(progress, cases, records)
         if on_progress is not None:
             on_progress(progress)
+        if remaining and time.perf_counter() - written > CATALOG_EVERY_S:
+            checkpoint()
+            written = time.perf_counter()
 
 
 def _count(progress: Progress, cases: list[Case], records: dict) -> None:
