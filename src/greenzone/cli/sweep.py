@@ -53,6 +53,11 @@ def sweep_command(
     from greenzone.sweep.folder import check_sweep_folder
     from greenzone.sweep.run import estimate, run_sweep
 
+    if scheduler is not None and workers is not None:
+        raise typer.BadParameter(
+            "--workers sizes the local cluster; with --scheduler the cases run on that scheduler's workers. "
+            "Give one of them."
+        )
     sweep = read_sweep(sweep_file)
     cases = sweep.subset(max_cases)
     check_sweep_folder(out, sweep)
