@@ -170,7 +170,12 @@ def test_operate_command_writes_the_report_with_the_operation(operated, tmp_path
         monkeypatch, capsys, "--quiet", "operate", str(run), "--hours", "72", "--out", str(out)
     )
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["kpis.json", "manifest.json", "operation.nc", "report.html"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "kpis.json",
+        "manifest.json",
+        "operation.nc",
+        "report.html",
+    ]
     text = (out / "report.html").read_text(encoding="utf-8")
     section = _section(text)
     assert 'id="fig-operation"' in section and "noisy" in section
