@@ -619,3 +619,18 @@ def test_written_files_are_readable_by_others(tmp_path):
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "run").stat().st_mode) == 0o755
     assert stat.S_IMODE((tmp_path / "run" / "a.txt").stat().st_mode) == 0o644
+
+
+def test_inputs_show_demand_as_the_model_reads_it(tmp_path):
+    """Demand by year is interpolated between the given years (as the planner reads it); land is a step."""
+    from greenzone.report.inputs import inputs
+
+    def dated(data):
+        data["year"] = 2031
+        data["nodes"][0]["demand"]["annual_mwh"] = {2027: 100000, 2035: 180000}
+        data["nodes"][0]["usable_land_km2"] = {2027: 10, 2035: 30}
+
+    zone = load_zone(write_two_node_zone(tmp_path, dated))
+    node = inputs(zone)["nodes"][0]
+    assert node["demand"].startswith("140,000 MWh in 2031 (interpolated between 2027: 100,000, 2035: 180,000")
+    assert node["land"].startswith("10 km² in 2031 (2027: 10, 2035: 30")

@@ -19,12 +19,16 @@ def _price(value) -> str:
     return f"hourly, from {getattr(value, 'csv', value)}"
 
 
-def _year_value(value, year: int, unit: str) -> str:
+def _year_value(value, year: int, unit: str, *, interpolated: bool = False) -> str:
+    """A per-year value as the model reads it in ``year``: interpolated between the given years (demand) or as a
+    step function (usable land: cleared by then), with the given years."""
     if value is None:
         return "none"
-    text = f"{value.at(year):,.0f} {unit} in {year}"
+    read = value.interpolated if interpolated else value.at
+    text = f"{read(year):,.0f} {unit} in {year}"
     if not value.is_constant:
-        text += " (" + ", ".join(f"{y}: {value.at(y):,.0f}" for y in value.years) + ")"
+        how = "interpolated between " if interpolated else ""
+        text += f" ({how}" + ", ".join(f"{y}: {value.at(y):,.0f}" for y in value.years) + ")"
     return text
 
 
@@ -96,7 +100,9 @@ def inputs(zone: Zone) -> dict[str, Any]:
             {
                 "name": node.name or node.id,
                 "position": f"{node.lat:.3f} N, {node.lon:.3f} E, {node.elevation_m:,.0f} m",
-                "demand": _year_value(demand, zone.year, "MWh") if demand is not None else "none",
+                "demand": _year_value(demand, zone.year, "MWh", interpolated=True)
+                if demand is not None
+                else "none",
                 "land": _year_value(node.usable_land_km2, zone.year, "km²"),
                 "plants": plants,
                 "note": node.note,
