@@ -193,13 +193,17 @@ def check_output_folder(out: str | Path, inputs: Inputs = (), *, option: str = "
     return out
 
 
-def _is_greenzone_report(path: Path) -> bool:
+def _head(path: Path, size: int, option: str) -> bytes:
+    """The first ``size`` bytes of an existing file that an output would replace or append to."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return b'<meta name="generator" content="greenzone' in head
+            return handle.read(size)
+    except OSError as exc:
+        raise OutputError(f"{option} {path}: cannot read it ({exc.strerror or exc}).") from None
+
+
+def _is_greenzone_report(path: Path, option: str) -> bool:
+    return b'<meta name="generator" content="greenzone' in _head(path, 4096, option)
 
 
 def check_output_file(out: str | Path, inputs: Inputs = (), *, option: str = "--out") -> Path:
@@ -221,7 +225,7 @@ def check_output_file(out: str | Path, inputs: Inputs = (), *, option: str = "--
                 f"{option} {out} would overwrite {label} {source}, which this command reads; give another "
                 "file name, e.g. report.html."
             )
-    if target.exists() and not _is_greenzone_report(target):
+    if target.exists() and not _is_greenzone_report(target, option):
         raise OutputError(
             f"{option} {out} exists and is not a report greenzone wrote; it would be overwritten. Give a new "
             "file name, or remove the file first."
@@ -384,11 +388,7 @@ def check_log_file(path: str | Path, *, option: str = "--log-file") -> Path:
     if target.is_dir():
         raise OutputError(f"{option} {path} is a folder; give a file, e.g. {path / 'greenzone.log'}.")
     if target.exists():
-        try:
-            with open(target, "rb") as handle:
-                head = handle.read(64)
-        except OSError as exc:
-            raise OutputError(f"{option} {path}: cannot read it ({exc.strerror or exc}).") from None
+        head = _head(target, 64, option)
         if head and not LOG_LINE.match(head):
             raise OutputError(
                 f"{option} {path} exists and is not a greenzone log; the log would be appended to it. Give "

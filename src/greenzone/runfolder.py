@@ -78,9 +78,13 @@ def read_manifest(folder: str | Path) -> dict[str, Any] | None:
     return manifest
 
 
-def check_outputs(folder: str | Path, manifest: dict[str, Any], names: tuple[str, ...]) -> None:
-    """Refuse a folder whose files ``names`` differ from what its manifest recorded (edited or replaced)."""
+def check_unchanged(folder: str | Path, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """Refuse a folder whose files ``names`` differ from what its manifest recorded (edited or replaced); its
+    manifest, or None for a folder from before manifests (nothing to check)."""
     folder = Path(folder)
+    manifest = read_manifest(folder) if folder.is_dir() else None
+    if manifest is None:
+        return None
     recorded = {entry.get("name"): entry for entry in manifest["outputs"] if isinstance(entry, dict)}
     for name in names:
         entry = recorded.get(name)
@@ -97,6 +101,7 @@ def check_outputs(folder: str | Path, manifest: dict[str, Any], names: tuple[str
                 "it no longer matches the plan beside it. Restore it, or make the plan again with 'greenzone run' "
                 "(or give the edited zone with --zone where the command offers it)."
             )
+    return manifest
 
 
 @dataclass(frozen=True)
@@ -147,11 +152,9 @@ def read_run(folder: str | Path, *, zone_file: str | Path | None = None) -> RunF
                 f"{folder / name} not found: give the folder a 'greenzone run' wrote "
                 "(it holds plan.nc, profiles.nc and zone.yaml)"
             )
-    manifest = read_manifest(folder)
-    if manifest is not None:
-        check_outputs(
-            folder, manifest, ("plan.nc", "profiles.nc", "kpis.json") + (() if zone_file else ("zone.yaml",))
-        )
+    manifest = check_unchanged(
+        folder, ("plan.nc", "profiles.nc", "kpis.json") + (() if zone_file else ("zone.yaml",))
+    )
     zone_path = Path(zone_file) if zone_file is not None else folder / "zone.yaml"
     zone = load_zone(zone_path)
     profiles, planned = _open(folder / "profiles.nc"), _open(folder / "plan.nc")

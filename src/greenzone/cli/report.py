@@ -25,11 +25,9 @@ def report(
 ) -> None:
     """Write the report of a run: one self-contained HTML file that opens offline."""
     from greenzone.report import write_report
-    from greenzone.runfolder import check_outputs, read_manifest
+    from greenzone.runfolder import check_unchanged
 
-    manifest = read_manifest(plan_dir) if plan_dir.is_dir() else None
-    if manifest is not None:
-        check_outputs(plan_dir, manifest, ("plan.nc", "kpis.json", "zone.yaml"))
+    check_unchanged(plan_dir, ("plan.nc", "kpis.json", "zone.yaml"))
     with Progress() as progress:
         progress.stage("report", f"reading {plan_dir} and writing the report")
         path = write_report(plan_dir, out=out)

@@ -28,6 +28,7 @@ import functools
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -129,8 +130,9 @@ def _new_core() -> Any:
     return highs
 
 
-INTERIOR_POINT_METHODS = ("ipm", "ipm_no_crossover")
-"""Methods that run HiGHS's interior point: HiPO where it is available, IPX otherwise."""
+INTERIOR_POINT_METHODS = ("ipm", "ipm_no_crossover", "ipx")
+"""Methods that run one of HiGHS's interior points: ``ipm`` and ``ipm_no_crossover`` HiPO where it is
+available (IPX otherwise), ``ipx`` always IPX."""
 
 
 @functools.cache
@@ -250,7 +252,12 @@ class SolverOptions:
         """The thread count HiGHS is given: ``threads``, or every core for the interior-point methods."""
         if self.threads is not None:
             return int(self.threads)
-        return available_cores() if self.method in (*INTERIOR_POINT_METHODS, "ipx") else None
+        return available_cores() if self.method in INTERIOR_POINT_METHODS else None
+
+    def interior_point(self) -> str:
+        """``"hipo"`` or ``"ipx"``: the interior point these settings run, ``""`` for the other methods."""
+        solver = self.highs_options()["solver"]
+        return solver if solver in ("hipo", "ipx") else ""
 
     def highs_options(self) -> dict[str, bool | int | float | str]:
         """The HiGHS options these settings stand for, by HiGHS name."""
@@ -258,8 +265,8 @@ class SolverOptions:
         threads = self.resolved_threads()
         if threads is not None:
             options["threads"] = threads
-        if self.method in INTERIOR_POINT_METHODS and interior_point() == "hipo":
-            options["solver"] = "hipo"
+        if options["solver"] == "ipm":  # ipm and ipm_no_crossover: name the interior point that runs
+            options["solver"] = interior_point()
         options["time_limit"] = math.inf if self.time_limit_s is None else float(self.time_limit_s)
         options["primal_feasibility_tolerance"] = float(self.primal_feasibility_tolerance)
         options["dual_feasibility_tolerance"] = float(self.dual_feasibility_tolerance)
@@ -551,7 +558,7 @@ class PersistentSolver:
             log.info("warm-started solve ended %s; solving again from scratch", solution.status.value)
             self._highs.clearSolver()
             solution = _run(self._highs, self.lp, self.options)
-        if solution.status in _RETRY and self.options.method not in (*INTERIOR_POINT_METHODS, "ipx"):
+        if solution.status in _RETRY and self.options.method not in INTERIOR_POINT_METHODS:
             log.info(
                 "the solve from scratch ended %s; trying the interior-point method", solution.status.value
             )
@@ -635,6 +642,8 @@ def _pass_model(highs: Any, lp: LinearProgram) -> None:
     _check(highs.passModel(model), "the LP")
 
 
+_SCHEDULER_PER_THREAD = hasattr(_HighsCore, "resetThreadScheduler")
+_reset_scheduler = getattr(_HighsCore, "resetThreadScheduler", None) or _HighsCore.resetGlobalScheduler
 _scheduler_threads: dict[int, int] = {}
 """Thread count of HiGHS's scheduler, by the Python thread that started it."""
 
@@ -644,14 +653,10 @@ def _use_threads(threads: int | None) -> None:
     with (run() fails otherwise). HiGHS 1.16 keeps one scheduler per calling thread, 1.15 one per process."""
     if threads is None:
         return
-    import threading
-
-    key = threading.get_ident() if hasattr(_HighsCore, "resetThreadScheduler") else 0
-    if _scheduler_threads.get(key) == threads:
-        return
-    reset = getattr(_HighsCore, "resetThreadScheduler", None) or _HighsCore.resetGlobalScheduler
-    reset(True)
-    _scheduler_threads[key] = threads
+    key = threading.get_ident() if _SCHEDULER_PER_THREAD else 0
+    if _scheduler_threads.get(key) != threads:
+        _reset_scheduler(True)
+        _scheduler_threads[key] = threads
 
 
 def _run(highs: Any, lp: LinearProgram, options: SolverOptions) -> Solution:
@@ -679,11 +684,7 @@ def _run(highs: Any, lp: LinearProgram, options: SolverOptions) -> Solution:
         "solver": "highs",
         "solver_version": highs.version(),
         "method": options.method,
-        "interior_point": "ipx"
-        if options.method == "ipx"
-        else interior_point()
-        if options.method in INTERIOR_POINT_METHODS
-        else "",
+        "interior_point": options.interior_point(),
         "run_time_s": run_time,
         "iterations": iterations,
     }
