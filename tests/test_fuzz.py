@@ -210,40 +210,34 @@ def test_embedded_zone_field(monkeypatch, capsys, embedded_weather, path, mutati
         assert not fz.changes(before, fz.snapshot(workdir)), context
 
 
-@fuzz(25)
-@given(path=st.sampled_from(TWO_PATHS), mutation=mutations)
-def test_two_node_zone_field_profiles(monkeypatch, capsys, path, mutation):
-    """greenzone profiles on the two-node zone with one field mutated, end to end on synthetic weather."""
+def _two_node_contract(monkeypatch, capsys, path, mutation, command: str, *options: str) -> None:
+    """``command`` on the two-node zone with one field mutated, held to the contract (only its output changes)."""
     with fz.fresh_dir() as workdir:
         zone_file = _write(workdir / "zone", fz.mutate(TWO, path, mutation))
         out = workdir / "out"
         fz.check_contract(
             monkeypatch,
             capsys,
-            ["profiles", str(zone_file), "--out", str(out)],
+            [command, str(zone_file), "--out", str(out), *options],
             watch=(workdir,),
             out=out,
             field=(path, mutation, TWO),
             context=f"two-node zone, {fz.format_path(path)}: {mutation}",
         )
+
+
+@fuzz(25)
+@given(path=st.sampled_from(TWO_PATHS), mutation=mutations)
+def test_two_node_zone_field_profiles(monkeypatch, capsys, path, mutation):
+    """greenzone profiles on the two-node zone with one field mutated, end to end on synthetic weather."""
+    _two_node_contract(monkeypatch, capsys, path, mutation, "profiles")
 
 
 @fuzz(3)
 @given(path=st.sampled_from(TWO_PATHS), mutation=mutations)
 def test_two_node_zone_field_run(monkeypatch, capsys, path, mutation):
     """greenzone run --hours 48 on the two-node zone with one field mutated (a handful: ~2 s each)."""
-    with fz.fresh_dir() as workdir:
-        zone_file = _write(workdir / "zone", fz.mutate(TWO, path, mutation))
-        out = workdir / "out"
-        fz.check_contract(
-            monkeypatch,
-            capsys,
-            ["run", str(zone_file), "--out", str(out), "--hours", "48"],
-            watch=(workdir,),
-            out=out,
-            field=(path, mutation, TWO),
-            context=f"two-node zone, {fz.format_path(path)}: {mutation}",
-        )
+    _two_node_contract(monkeypatch, capsys, path, mutation, "run", "--hours", "48")
 
 
 # ---------------------------------------------------------------------------------------------- CSV files
@@ -739,18 +733,7 @@ def test_embedded_zone_two_fields(monkeypatch, capsys, path, mutation, second):
 @given(path=st.sampled_from(TWO_PATHS), mutation=mutations)
 def test_two_node_zone_field_export(monkeypatch, capsys, path, mutation):
     """greenzone export-pypsa --hours 24 on the two-node zone with one field mutated (~2 s each)."""
-    with fz.fresh_dir() as workdir:
-        zone_file = _write(workdir / "zone", fz.mutate(TWO, path, mutation))
-        out = workdir / "out"
-        fz.check_contract(
-            monkeypatch,
-            capsys,
-            ["export-pypsa", str(zone_file), "--out", str(out), "--hours", "24"],
-            watch=(workdir,),
-            out=out,
-            field=(path, mutation, TWO),
-            context=f"two-node zone, {fz.format_path(path)}: {mutation}",
-        )
+    _two_node_contract(monkeypatch, capsys, path, mutation, "export-pypsa", "--hours", "24")
 
 
 # ---------------------------------------------------------------------------------------------- bugs found (all fixed; kept as regressions)
