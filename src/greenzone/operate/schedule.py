@@ -35,7 +35,7 @@ import pandas as pd
 import xarray as xr
 
 from greenzone import safe_read
-from greenzone.operate.rolling import ForecastError, OperationModel, _by_unit, _check_forecast, initial_state
+from greenzone.operate.window import ForecastError, OperationModel, check_forecast, initial_state, unit_series
 from greenzone.planning import _to_grid
 from greenzone.safe_read import parse_numbers, parse_times, read_csv_table, read_text
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
@@ -232,7 +232,7 @@ def schedule(
         raise ForecastError("the forecast has no hours")
     op = OperationModel(zone, capacities, forecast, horizon)
     d = op.d
-    forecast = _check_forecast(forecast, pd.Timestamp(forecast.indexes["time"][0]), horizon, forecast)
+    forecast = check_forecast(forecast, pd.Timestamp(forecast.indexes["time"][0]), horizon, forecast)
     sto0, res0 = initial_state(d, capacities, state)
     res_labels = [d.gen_labels[g] for g in d.res_gen]
     sto_target = np.full((len(d.sto_labels), horizon), -np.inf)
@@ -244,9 +244,9 @@ def schedule(
         hour = int((end - pd.Timestamp(year=end.year, month=1, day=1)) // pd.Timedelta("1h"))
         first = int((p_time[0] - pd.Timestamp(year=p_time[0].year, month=1, day=1)) // pd.Timedelta("1h"))
         at = (hour - first) % len(p_time)
-        sto_target[:, -1] = _by_unit(capacities["storage_level"], d.sto_labels, "storage")[:, at]
+        sto_target[:, -1] = unit_series(capacities["storage_level"], d.sto_labels, "storage")[:, at]
         if res_labels and "reservoir_level" in capacities:
-            res_target[:, -1] = _by_unit(capacities["reservoir_level"], res_labels, "technology")[:, at]
+            res_target[:, -1] = unit_series(capacities["reservoir_level"], res_labels, "technology")[:, at]
     fuel = None
     limited = np.flatnonzero(np.isfinite(d.fuel_budget))
     if limited.size:
