@@ -36,6 +36,7 @@ import xarray as xr
 
 from greenzone import safe_read
 from greenzone.operate.window import ForecastError, OperationModel, check_forecast, initial_state, unit_series
+from greenzone.optimize.solve import SolverOptions
 from greenzone.planning import _to_grid
 from greenzone.safe_read import parse_numbers, parse_times, read_csv_table, read_text
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
@@ -224,13 +225,16 @@ def schedule(
     capacities: xr.Dataset,
     forecast: xr.Dataset,
     state: Mapping[str, float] | None = None,
+    *,
+    options: SolverOptions | None = None,
 ) -> xr.Dataset:
     """The optimal schedule of the forecast's hours from ``state`` (module docstring), as a Dataset of
-    dispatch, storage charge, discharge and level, flows, grid import and export and unserved load."""
+    dispatch, storage charge, discharge and level, flows, grid import and export and unserved load;
+    ``options`` for the window LP (e.g. a time limit; default dual simplex)."""
     horizon = forecast.sizes["time"]
     if horizon < 1:
         raise ForecastError("the forecast has no hours")
-    op = OperationModel(zone, capacities, forecast, horizon)
+    op = OperationModel(zone, capacities, forecast, horizon, options=options)
     d = op.d
     forecast = check_forecast(forecast, pd.Timestamp(forecast.indexes["time"][0]), horizon, forecast)
     sto0, res0 = initial_state(d, capacities, state)
@@ -317,6 +321,7 @@ def schedule(
             "horizon_h": horizon,
             "solver_iterations": int(solution.iterations.total),
             "solver_time_s": float(solution.run_time_s),
+            "solver_status": solution.status.value,
         },
     )
     return ds
