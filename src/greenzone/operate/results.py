@@ -11,8 +11,9 @@ from greenzone.operate.window import _Fleet
 from greenzone.optimize.formulation import build_model
 from greenzone.optimize.solve import IterationCounts, Solution, Status
 from greenzone.planning import _to_grid, plan_dataset
+from greenzone.zone.schema import Zone
 
-__all__ = ["operating_cost", "operation_dataset"]
+__all__ = ["hourly_grid_prices", "operating_cost", "operation_dataset"]
 
 
 def operating_cost(operation: xr.Dataset) -> float:
@@ -114,3 +115,18 @@ def operation_dataset(
         {"units": "MWh", "long_name": "terminal level target missed by the window's schedule"},
     )
     return ds
+
+
+def hourly_grid_prices(zone: Zone, d, actual_ext: xr.Dataset, n_t: int):
+    """Hourly grid prices [USD/MWh]: (import, export) over the extended hours where they vary by hour (else
+    None), and both over the operated hours."""
+    if d.grid_node is None:
+        return None, np.zeros(n_t), np.zeros(n_t)
+    from greenzone.resources.series import hourly_price
+
+    g = zone.grid
+    ext_time = pd.DatetimeIndex(actual_ext.indexes["time"])
+    imp = hourly_price(g.import_price_usd_per_mwh, ext_time, zone.timezone, "grid.import_price_usd_per_mwh")
+    exp = hourly_price(g.export_price_usd_per_mwh, ext_time, zone.timezone, "grid.export_price_usd_per_mwh")
+    varying = (imp, exp) if np.ptp(imp) > 0 or np.ptp(exp) > 0 else None
+    return varying, imp[:n_t], exp[:n_t]

@@ -56,7 +56,7 @@ import pandas as pd
 import xarray as xr
 
 from greenzone.operate.forecast import forecast_skill, make_forecast
-from greenzone.operate.results import operating_cost, operation_dataset
+from greenzone.operate.results import hourly_grid_prices, operating_cost, operation_dataset
 from greenzone.operate.settle import SETTLEMENT_WEIGHTS, Settlement, net_load_error, settle_hours
 from greenzone.operate.window import (
     SHORTFALL_SHARE_OF_VOLL,
@@ -178,7 +178,7 @@ def operate(
     derates = None if availability is None else _derate_by_unit(d, availability)
     storage0, reservoir0 = initial_state(d, capacities, state)
     guide = _Guidance.of(capacities, time, d, terminal, storage0, reservoir0)
-    grid_prices, import_hourly, export_hourly = _grid_prices(zone, d, actual_ext, n_t)
+    grid_prices, import_hourly, export_hourly = hourly_grid_prices(zone, d, actual_ext, n_t)
     rec = _record(d, n_t)
     committed = {key: np.zeros_like(value) for key, value in rec.items()}
     price = np.zeros((len(d.nodes), n_t))
@@ -299,21 +299,6 @@ def _record(d, n_t: int) -> dict[str, np.ndarray]:
         "grid_export": np.zeros(n_t),
         "unserved": np.zeros((n_n, n_t)),
     }
-
-
-def _grid_prices(zone: Zone, d, actual_ext: xr.Dataset, n_t: int):
-    """Hourly grid prices [USD/MWh]: (import, export) over the extended hours where they vary by hour (else
-    None), and both over the operated hours."""
-    if d.grid_node is None:
-        return None, np.zeros(n_t), np.zeros(n_t)
-    from greenzone.resources.series import hourly_price
-
-    g = zone.grid
-    ext_time = pd.DatetimeIndex(actual_ext.indexes["time"])
-    imp = hourly_price(g.import_price_usd_per_mwh, ext_time, zone.timezone, "grid.import_price_usd_per_mwh")
-    exp = hourly_price(g.export_price_usd_per_mwh, ext_time, zone.timezone, "grid.export_price_usd_per_mwh")
-    varying = (imp, exp) if np.ptp(imp) > 0 or np.ptp(exp) > 0 else None
-    return varying, imp[:n_t], exp[:n_t]
 
 
 @dataclass

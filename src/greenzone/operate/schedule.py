@@ -28,6 +28,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +37,20 @@ import xarray as xr
 
 from greenzone import safe_read
 from greenzone.operate.window import ForecastError, OperationModel, check_forecast, initial_state, unit_series
-from greenzone.optimize.solve import SolverOptions
+from greenzone.optimize.solve import Solution, SolverOptions
 from greenzone.planning import _to_grid
 from greenzone.safe_read import parse_numbers, parse_times, read_csv_table, read_text
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
 
-__all__ = ["read_forecast_csv", "read_state_json", "schedule", "schedule_table"]
+__all__ = [
+    "Window",
+    "read_forecast_csv",
+    "read_state_json",
+    "schedule",
+    "schedule_dataset",
+    "schedule_table",
+    "schedule_window",
+]
 
 _UNITS = {"demand": "MW", "cf": "-", "inflow": "MW", "min_release": "MW"}
 _COLUMN = re.compile(r"^(demand|cf|inflow|min_release):([^\s\[]+)\s*\[([^\]]*)\]$")
@@ -231,6 +240,33 @@ def schedule(
     """The optimal schedule of the forecast's hours from ``state`` (module docstring), as a Dataset of
     dispatch, storage charge, discharge and level, flows, grid import and export and unserved load;
     ``options`` for the window LP (e.g. a time limit; default dual simplex)."""
+    window = schedule_window(zone, capacities, forecast, state, options=options)
+    return schedule_dataset(zone, window)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One solved schedule window: the model's data, the checked forecast, the initial levels [MWh], the
+    solution and its values by block (unit, hour), as :meth:`OperationModel.schedule` gives them."""
+
+    d: object
+    forecast: xr.Dataset
+    storage0: np.ndarray
+    reservoir0: np.ndarray
+    solution: Solution
+    part: dict[str, np.ndarray]
+    generation_capacity: np.ndarray
+
+
+def schedule_window(
+    zone: Zone,
+    capacities: xr.Dataset,
+    forecast: xr.Dataset,
+    state: Mapping[str, float] | None = None,
+    *,
+    options: SolverOptions | None = None,
+) -> Window:
+    """The window LP of :func:`schedule` built, solved and read back (module docstring)."""
     horizon = forecast.sizes["time"]
     if horizon < 1:
         raise ForecastError("the forecast has no hours")
@@ -263,9 +299,19 @@ def schedule(
         reservoir_target=res_target if res_labels else None,
         fuel_allowance=fuel,
     )
-    solution = op.solve(f"the schedule from {forecast.indexes['time'][0]}")
-    part = op.schedule(solution, horizon)
-    op.close()
+    try:
+        solution = op.solve(f"the schedule from {forecast.indexes['time'][0]}")
+        part = op.schedule(solution, horizon)
+    finally:
+        op.close()
+    return Window(d, forecast, sto0, res0, solution, part, op.fleet.gen.copy())
+
+
+def schedule_dataset(zone: Zone, window: Window) -> xr.Dataset:
+    """A solved window as the schedule Dataset (:func:`schedule`)."""
+    d, part, solution, forecast = window.d, window.part, window.solution, window.forecast
+    horizon = forecast.sizes["time"]
+    res_labels = [d.gen_labels[g] for g in d.res_gen]
     nodes, techs, stores = d.nodes, list(zone.generator_ids), list(zone.storage_ids)
     time = forecast.indexes["time"]
 

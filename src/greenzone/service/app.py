@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from greenzone import __version__
 from greenzone.errors import GreenzoneError, InfeasibleError, SolverError
 from greenzone.runfolder import RunFolderError
-from greenzone.service import db, scheduling
+from greenzone.service import actuals, db, scheduling
 from greenzone.service.auth import Caller, authenticate
 from greenzone.service.limits import Limits, RateLimiter
 from greenzone.service.zones import ZoneCache
@@ -242,6 +242,28 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
             },
             "now": {"greenzone_version": __version__, "zone_fingerprint": zone_row.zone_fingerprint},
         }
+
+    @app.post("/zones/{zone}/actuals", status_code=201)
+    def post_actuals(body: ActualsBody, access: Annotated[tuple, Depends(operator)]) -> dict:
+        who, zone = access
+        _, run = zones.run(zone)
+        return actuals.store_actuals(engine, run, zone, who.name, who.token_id, body.actuals_csv)
+
+    @app.get("/zones/{zone}/schedules/{schedule_id}/settlement")
+    def get_settlement(schedule_id: int, access: Annotated[tuple, Depends(viewer)]) -> dict:
+        _, zone = access
+        row = scheduling.stored(engine, zone, schedule_id)
+        if row is None:
+            raise HTTPException(404, f"zone {zone!r} has no schedule {schedule_id}")
+        metered = actuals.covering(engine, zone, row.start, row.hours)
+        if metered is None:
+            raise HTTPException(
+                404,
+                f"no actuals from {row.start:%Y-%m-%d %H:%M} covering {row.hours} h yet; "
+                f"POST them to /zones/{zone}/actuals",
+            )
+        _, run = zones.run(zone)
+        return actuals.settle(run, row, metered, limits.solver_time_limit_s)
 
     @app.get("/zones/{zone}/audit")
     def get_audit(access: Annotated[tuple, Depends(admin)], limit: int = 100) -> list[dict]:

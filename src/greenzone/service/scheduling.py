@@ -10,6 +10,7 @@ A request is a state (storage and reservoir levels [MWh] by "node/technology", a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -64,18 +65,31 @@ def read_request(run: RunFolder, request: ScheduleRequest, max_horizon_h: int) -
             f"horizon: {horizon} hours asked, this service schedules at most {max_horizon_h} hours per request; "
             "send a shorter forecast or a smaller horizon"
         )
+    with _as_files({"state.json": request.state_json(), "forecast.csv": request.forecast_csv}) as folder:
+        levels = read_state_json(folder / "state.json")
+        window = read_forecast_csv(folder / "forecast.csv", run.zone, run.profiles, request.horizon, run.plan)
+    return levels, window
+
+
+def read_hours(run: RunFolder, text: str, name: str, hours: int | None = None) -> xr.Dataset:
+    """A CSV in the forecast file's format (forecasts, or metered actuals) as a profiles-shaped window,
+    read by the CLI's reader under the file name ``name``; with ``hours``, its first ``hours`` rows."""
+    with _as_files({name: text}) as folder:
+        return read_forecast_csv(folder / name, run.zone, run.profiles, hours, run.plan)
+
+
+@contextlib.contextmanager
+def _as_files(files: dict[str, str]):
+    """A private temporary folder holding ``files`` (name → text); a GreenzoneError raised inside names the
+    files without the folder, as the user sent them."""
     with tempfile.TemporaryDirectory(prefix="greenzone-request-") as tmp:
         folder = Path(tmp)
-        (folder / "state.json").write_text(request.state_json(), encoding="utf-8")
-        (folder / "forecast.csv").write_text(request.forecast_csv, encoding="utf-8")
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
         try:
-            levels = read_state_json(folder / "state.json")
-            window = read_forecast_csv(
-                folder / "forecast.csv", run.zone, run.profiles, request.horizon, run.plan
-            )
+            yield folder
         except GreenzoneError as exc:
             raise type(exc)(str(exc).replace(str(folder) + "/", "")) from None
-    return levels, window
 
 
 def make_schedule(run: RunFolder, levels: dict, window: xr.Dataset, time_limit_s: float | None) -> xr.Dataset:
