@@ -62,27 +62,33 @@ class _BodyLimit:
                 status_code=413,
             )
             return await response(scope, receive, send)
-        seen = 0
-
-        async def limited():
-            nonlocal seen
+        # read the whole body first (within the limit), then hand it on: a chunked body has no length
+        chunks, seen, more = [], 0, True
+        while more:
             message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay([message]), send)
+            chunks.append(message)
             seen += len(message.get("body", b""))
+            more = message.get("more_body", False)
             if seen > self.limit:
-                raise _TooLarge()
-            return message
-
-        try:
-            return await self.app(scope, limited, send)
-        except _TooLarge:
-            response = JSONResponse(
-                {"detail": f"the request body is over {self.limit:,} bytes"}, status_code=413
-            )
-            return await response(scope, receive, send)
+                response = JSONResponse({"detail": f"the request body is over {self.limit:,} bytes"}, 413)
+                return await response(scope, receive, send)
+        return await self.app(scope, _replay(chunks, receive), send)
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(messages: list[dict], receive=None):
+    """An ASGI receive that gives ``messages`` again, then waits on ``receive`` (a disconnect)."""
+    queue = list(messages)
+
+    async def replayed():
+        if queue:
+            return queue.pop(0)
+        if receive is None:
+            return {"type": "http.disconnect"}
+        return await receive()
+
+    return replayed
 
 
 def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
