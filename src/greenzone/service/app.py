@@ -21,6 +21,7 @@ from greenzone.runfolder import RunFolderError
 from greenzone.service import actuals, db, scheduling
 from greenzone.service.auth import Caller, authenticate
 from greenzone.service.limits import Limits, RateLimiter
+from greenzone.service.page import add_page
 from greenzone.service.zones import ZoneCache
 
 __all__ = ["create_app"]
@@ -286,6 +287,7 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
             for r in rows
         ]
 
+    add_page(app)
     app.state.engine, app.state.limits, app.state.zones = engine, limits, zones
     return app
 
