@@ -73,11 +73,13 @@ class PeriodResult:
     export_at_limit: float  # [h/yr]
 
     @classmethod
-    def of(cls, model: PathwayModel, solution: Solution, period: int) -> PeriodResult:
-        """Read period ``period`` of a solved pathway model."""
-        m: Model = model.models[period]
+    def of(
+        cls, model: PathwayModel, solution: Solution, period: int, scenario: str | None = None
+    ) -> PeriodResult:
+        """Read period ``period`` (of ``scenario`` in a stochastic pathway) of a solved pathway model."""
+        m: Model = model.model(period, scenario)
         d, x = m.data, solution.x
-        weight = model.period_factor(period)
+        weight = model.period_factor(period, scenario)
         fixed = operation = 0.0
         for name, block in m.lp.variables.items():
             sl = slice(block.offset, block.offset + block.size)
@@ -91,7 +93,7 @@ class PeriodResult:
         for family, (block, _, _) in CAPACITY_BLOCKS.items():
             if family in model.builds:
                 capacity[family] = m.lp.variable_values(block, x)
-                build[family] = model.lp.variable_values(f"build_{family}", x)[:, b]
+                build[family] = model.build_values(family, x, scenario)[:, b]
         dispatch = m.lp.variable_values("dispatch", x)
         aw = d.alpha * d.weights
         emissions = float((d.gen_emission @ dispatch) @ aw)
