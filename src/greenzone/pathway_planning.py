@@ -33,6 +33,7 @@ import xarray as xr
 
 from greenzone.aggregate import typical_days as cluster_days
 from greenzone.errors import InfeasibleError, ZoneError
+from greenzone.optimize.diagnose_pathway import diagnose_pathway
 from greenzone.optimize.formulation.data import Periods
 from greenzone.optimize.formulation.pathway import (
     Branch,
@@ -41,19 +42,11 @@ from greenzone.optimize.formulation.pathway import (
     discounted_years,
 )
 from greenzone.optimize.formulation.vintages import Vintage
-from greenzone.optimize.solve import Method, Solution, SolverOptions, require_optimal, solve
+from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
 from greenzone.pathway_output import PeriodResult, pathway_dataset, stochastic_dataset
 from greenzone.planning import DEFAULT_METHOD, _check_numerics
 from greenzone.zone.scenarios import mean_value_zone, scenario_zone
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
-
-INFEASIBLE_HINT = (
-    "Each period must be feasible with what is in service then: plan the zone for one period's year "
-    "(greenzone run with 'year' set to it) to have the cause named, or allow unserved load "
-    "(policy.allow_unserved) to see where supply falls short; the pathway's own diagnosis by period is not "
-    "built yet."
-)
-"""Appended to an infeasible pathway's message."""
 
 
 @dataclass(frozen=True)
@@ -146,14 +139,13 @@ def pathway(
         warnings.extend(_check_numerics(model).warnings)
         return model
 
-    def run(model: PathwayModel, what: str) -> Solution:
+    def run(model: PathwayModel, what: str, diagnose: bool = True) -> Solution:
         if on_solve is not None:
             on_solve(model)
         solution = solve(model.lp, options)
-        try:
-            require_optimal(solution, what=f"the pathway of '{zone.name}' ({what})")
-        except InfeasibleError as err:
-            raise InfeasibleError(f"{err} {INFEASIBLE_HINT}") from None
+        if diagnose and solution.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+            raise diagnose_pathway(model, zone.name, what) from None
+        require_optimal(solution, what=f"the pathway of '{zone.name}' ({what})")
         return solution
 
     if stochastic:
@@ -229,7 +221,7 @@ def _fixed_first_cost(model: PathwayModel, run, name: str) -> float:
     """A scenario's discounted cost with the first period's builds fixed [USD]; inf where that fleet cannot
     be completed to a feasible path in the scenario."""
     try:
-        solution = run(model, f"scenario {name} with the mean-value first period")
+        solution = run(model, f"scenario {name} with the mean-value first period", diagnose=False)
     except InfeasibleError:
         return float("inf")
     return float(solution.objective) * model.cost_scale

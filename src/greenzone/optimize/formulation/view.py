@@ -92,6 +92,15 @@ class PeriodView:
     def update_bounds(self, name: str, **kwargs: Any) -> None:
         self.lp.update_bounds(self._name(name), **kwargs)
 
+    def update_costs(self, name: str, cost: float | np.ndarray) -> None:
+        """:meth:`LinearProgram.update_costs` of a block of the period (the infeasibility diagnosis' elastic
+        problem sets its own costs)."""
+        self.lp.update_costs(self._name(name), cost)
+
+    def add_terms(self, name: str, terms: Any) -> None:
+        """:meth:`LinearProgram.add_terms` on a constraint block of the period (slacks of the diagnosis)."""
+        self.lp.add_terms(self._name(name), terms)
+
     @property
     def num_variables(self) -> int:
         """Columns of the whole pathway LP."""
