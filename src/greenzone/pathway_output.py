@@ -48,6 +48,7 @@ from greenzone.optimize.formulation.vintages import CAPACITY_BLOCKS, Vintage, zo
 from greenzone.optimize.solve import Solution
 from greenzone.planning import _to_grid
 from greenzone.zone.fingerprint import zone_fingerprint
+from greenzone.zone.scenarios import scenario_zone
 from greenzone.zone.schema import Zone
 
 FIXED_BLOCKS = frozenset(block for block, _, _ in CAPACITY_BLOCKS.values())
@@ -73,11 +74,13 @@ class PeriodResult:
     export_at_limit: float  # [h/yr]
 
     @classmethod
-    def of(cls, model: PathwayModel, solution: Solution, period: int) -> PeriodResult:
-        """Read period ``period`` of a solved pathway model."""
-        m: Model = model.models[period]
+    def of(
+        cls, model: PathwayModel, solution: Solution, period: int, scenario: str | None = None
+    ) -> PeriodResult:
+        """Read period ``period`` (of ``scenario`` in a stochastic pathway) of a solved pathway model."""
+        m: Model = model.model(period, scenario)
         d, x = m.data, solution.x
-        weight = model.period_factor(period)
+        weight = model.period_factor(period, scenario)
         fixed = operation = 0.0
         for name, block in m.lp.variables.items():
             sl = slice(block.offset, block.offset + block.size)
@@ -91,7 +94,7 @@ class PeriodResult:
         for family, (block, _, _) in CAPACITY_BLOCKS.items():
             if family in model.builds:
                 capacity[family] = m.lp.variable_values(block, x)
-                build[family] = model.lp.variable_values(f"build_{family}", x)[:, b]
+                build[family] = model.build_values(family, x, scenario)[:, b]
         dispatch = m.lp.variable_values("dispatch", x)
         aw = d.alpha * d.weights
         emissions = float((d.gen_emission @ dispatch) @ aw)
@@ -231,6 +234,48 @@ def pathway_dataset(zone: Zone, hz, results: list[PeriodResult], *, mode: str) -
     return ds
 
 
+def stochastic_dataset(
+    zone: Zone,
+    hz,
+    paths: dict[str, list[PeriodResult]],
+    probability: dict[str, float],
+    values: dict[str, float],
+    wait_and_see: dict[str, float],
+    fixed_first: dict[str, float],
+) -> xr.Dataset:
+    """The Pathway dataset of a stochastic pathway: each scenario's path (:func:`pathway_dataset`) along a
+    ``scenario`` dimension (the first period the same in all), with ``probability``, ``wait_and_see_cost``
+    (the scenario planned alone) and ``mean_value_first_cost`` (the scenario with the mean-value solution's
+    first period) by scenario [USD], and the attributes ``objective_usd`` (the expected discounted cost),
+    ``mean_value_cost_usd``, ``eev_usd``, ``wait_and_see_usd``, ``vss_usd`` and ``evpi_usd``."""
+    names = list(paths)
+    each = [pathway_dataset(scenario_zone(zone, s), hz, paths[s], mode="stochastic") for s in names]
+    shared = ["years", "discounted_years"]
+    ds = xr.concat([d.drop_vars(shared) for d in each], dim="scenario", combine_attrs="override")
+    ds = ds.assign_coords(scenario=names).assign({name: each[0][name] for name in shared})
+    ds["probability"] = ("scenario", [probability[s] for s in names], {"units": "1"})
+    ds["scenario_cost"] = (
+        ds["cost_discounted"]
+        .sum("period")
+        .assign_attrs(units="USD", long_name="the scenario's discounted cost on the stochastic path")
+    )
+    ds["wait_and_see_cost"] = (
+        "scenario",
+        [wait_and_see[s] for s in names],
+        {"units": "USD", "long_name": "discounted cost of the scenario planned knowing it is the one"},
+    )
+    ds["mean_value_first_cost"] = (
+        "scenario",
+        [fixed_first[s] for s in names],
+        {"units": "USD", "long_name": "discounted cost with the mean-value solution's first-period builds"},
+    )
+    ds.attrs.update({k: float(v) for k, v in values.items()})
+    ds.attrs["total_cost_usd"] = float(values["objective_usd"])
+    ds.attrs["zone_fingerprint"] = zone_fingerprint(zone)
+    ds.attrs["scenarios"] = ", ".join(names)
+    return ds
+
+
 def _links(results: list[PeriodResult], what: str) -> np.ndarray:
     n_l = len(results[0].data.link_labels)
     return np.stack([getattr(r, what).get("link", np.zeros(n_l)) for r in results])
@@ -279,8 +324,21 @@ def _dated_changes(zone: Zone, results, nodes, techs, stores):
     return added, retired_g, retired_s
 
 
+STOCHASTIC_FIGURES = (
+    "mean_value_cost_usd",
+    "eev_usd",
+    "wait_and_see_usd",
+    "vss_usd",
+    "evpi_usd",
+)
+"""The stochastic pathway's figures besides its expected cost (docs/pathway.md)."""
+
+
 def pathway_kpis(ds: xr.Dataset) -> dict:
-    """Key figures per period and for the whole path (definitions: docs/formulation.md, "Pathway")."""
+    """Key figures per period and for the whole path (definitions: docs/formulation.md, "Pathway"); for a
+    stochastic pathway, the expected cost, VSS and EVPI and each scenario's figures (docs/pathway.md)."""
+    if "scenario" in ds.dims:
+        return _stochastic_kpis(ds)
     per_period = []
     for p in ds["period"].values:
         one = ds.sel(period=p)
@@ -327,4 +385,41 @@ def pathway_kpis(ds: xr.Dataset) -> dict:
     return {"path": path, "periods": per_period}
 
 
-__all__ = ["PeriodResult", "pathway_dataset", "pathway_kpis"]
+def _finite(value) -> float | None:
+    """A figure for JSON: None where it is infinite (the mean-value first period cannot be completed in a
+    scenario, so EEV and VSS are unbounded)."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _stochastic_kpis(ds: xr.Dataset) -> dict:
+    scenarios = {}
+    for name in ds["scenario"].values:
+        one = ds.sel(scenario=name)
+        one.attrs = {**ds.attrs, "total_cost_usd": float(one["scenario_cost"])}
+        figures = pathway_kpis(one)
+        figures["path"].update(
+            probability=float(one["probability"]),
+            wait_and_see_cost_usd=float(one["wait_and_see_cost"]),
+            mean_value_first_cost_usd=_finite(one["mean_value_first_cost"]),
+        )
+        scenarios[str(name)] = figures
+    first = ds.isel(scenario=0, period=0)
+    path = {
+        "mode": "stochastic",
+        "periods": [int(p) for p in ds["period"].values],
+        "scenarios": [str(s) for s in ds["scenario"].values],
+        "probabilities": {
+            str(s): float(p) for s, p in zip(ds["scenario"].values, ds["probability"].values, strict=True)
+        },
+        "expected_cost_discounted_usd": float(ds.attrs["objective_usd"]),
+        "total_cost_discounted_usd": float(ds.attrs["objective_usd"]),
+        **{k: _finite(ds.attrs[k]) for k in STOCHASTIC_FIGURES},
+        "first_period_new_capacity_mw": {
+            t: float(first["new_capacity"].sel(technology=t).sum()) for t in ds["technology"].values
+        },
+    }
+    return {"path": path, "scenarios": scenarios}
+
+
+__all__ = ["PeriodResult", "pathway_dataset", "pathway_kpis", "stochastic_dataset"]

@@ -38,11 +38,11 @@ def diagnose_infeasibility(
 ) -> InfeasibleError:
     """An :class:`InfeasibleError` whose message names each cause of infeasibility and the field to change."""
     model = build_model(zone, profiles, year=year, weights=weights)
-    lp, d = model.lp, model.data
+    lp = model.lp
     for name in lp.variables:
         lp.update_costs(name, 0.0)
     lp.set_objective_constant(0.0)
-    slacks = _add_slacks(model)
+    slacks = add_slacks(model)
     solution = solve(lp, _OPTIONS)
     if not solution.ok:
         return InfeasibleError(
@@ -53,9 +53,24 @@ def diagnose_infeasibility(
     messages: list[str] = []
     x = solution.x
     if "unserved" in slacks:
-        messages += _unserved_messages(model, lp.variable_values("unserved", x), x)
+        messages += unserved_messages(model, lp.variable_values("unserved", x), x)
     if "renewable_share" in slacks and lp.variable_values("slack_renewable_share", x).sum() > TOLERANCE:
         messages.append(_renewable_message(zone, profiles, year, weights))
+    if "land" in slacks:
+        messages += _land_messages(model, lp.variable_values("slack_land", x))
+    messages += policy_messages(model, slacks, x)
+    if not messages:
+        messages.append("the zone is infeasible only by tolerances; try another solver method")
+    head = f"'{zone.name}' has no feasible plan:"
+    return InfeasibleError(head + "\n  " + "\n  ".join(messages))
+
+
+def policy_messages(model: Model, slacks: dict[str, str], x: np.ndarray) -> list[str]:
+    """The causes among the CO2 cap, the reservoirs' minimum release and the reserve, from the elastic
+    problem's solution ``x`` (one period's ``model`` of a pathway, or a plan's)."""
+    lp, d = model.lp, model.data
+    zone = d.zone
+    messages = []
     if "co2_cap" in slacks:
         excess = float(lp.variable_values("slack_co2_cap", x).sum())
         if excess > TOLERANCE:
@@ -64,8 +79,6 @@ def diagnose_infeasibility(
                 f"policy.co2_cap_t {cap:,.0f} t cannot be met: at least {cap + excess:,.0f} t CO2/yr are needed; "
                 "raise the cap, or raise renewable and storage potentials"
             )
-    if "land" in slacks:
-        messages += _land_messages(model, lp.variable_values("slack_land", x))
     if "min_release" in slacks:
         messages += _release_messages(model, lp.variable_values("slack_min_release", x))
     if "reserve" in slacks:
@@ -77,13 +90,10 @@ def diagnose_infeasibility(
                 f"(first {_local(d.time[hours[0]], zone.timezone):%d %b %H:%M} local time, short by "
                 f"{short.max():.1f} MW); lower reserve_share or raise dispatchable and storage potentials"
             )
-    if not messages:
-        messages.append("the zone is infeasible only by tolerances; try another solver method")
-    head = f"'{zone.name}' has no feasible plan:"
-    return InfeasibleError(head + "\n  " + "\n  ".join(messages))
+    return messages
 
 
-def _add_slacks(model: Model) -> dict[str, str]:
+def add_slacks(model: Model) -> dict[str, str]:
     """Open the infeasible-prone families with penalised slack columns; return the families touched."""
     lp, d = model.lp, model.data
     zone = d.zone
@@ -141,7 +151,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
-def _unserved_messages(model: Model, unserved: np.ndarray, x: np.ndarray) -> list[str]:
+def unserved_messages(model: Model, unserved: np.ndarray, x: np.ndarray) -> list[str]:
     lp, d = model.lp, model.data
     zone = d.zone
     messages = []

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from greenzone.zone.scenarios import ClearanceScenario, check_probabilities, check_scenarios
 from greenzone.zone.schema import ID_PATTERN, Strict, YearValueField, Zone
 
 Problem = tuple[str, str]
@@ -94,6 +95,11 @@ class Pathway(Strict):
     assets: list[DatedAsset] = Field(
         default_factory=list, description="plants with a commissioning year and a lifetime"
     )
+    scenarios: list[ClearanceScenario] = Field(
+        default_factory=list,
+        description="clearance scenarios with probabilities summing to 1 (greenzone pathway --stochastic; "
+        "greenzone.zone.scenarios)",
+    )
 
     @field_validator("periods")
     @classmethod
@@ -108,6 +114,11 @@ class Pathway(Strict):
                     "e.g. [2027, 2030, 2035]"
                 )
         return value
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, value: list[ClearanceScenario]) -> list[ClearanceScenario]:
+        return check_probabilities(value)
 
     @property
     def years(self) -> list[int]:
@@ -216,6 +227,7 @@ def check_pathway(zone: Zone) -> list[Problem]:
                     "enters the pathway; add a later period or remove the asset",
                 )
             )
+    problems += check_scenarios(zone)
     return problems
 
 
