@@ -34,6 +34,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("pathway", dated.Pathway),
     ("pathway.grid", dated.DatedGrid),
     ("pathway.assets[]", dated.DatedAsset),
+    ("pathway.links[]", dated.DatedLink),
 ]
 
 
