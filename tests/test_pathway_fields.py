@@ -227,3 +227,21 @@ def test_dated_link_capacity_enters_in_its_year_and_retires_after_its_lifetime(t
     np.testing.assert_allclose(ds["new_link_capacity"].values, 0.0, atol=REL)
     assert float(plan(zone, prof, year=2035)["link_capacity_existing"].sel(link="a-b")) == 50.0
     assert float(plan(zone, prof, year=2040)["link_capacity_existing"].sel(link="a-b")) == 30.0
+
+
+def test_a_plan_counts_no_investment_for_dated_plants_in_service(tmp_path):
+    from greenzone.kpi import kpis
+
+    node = {"id": "a", "lat": 40.0, "lon": 47.0, "technologies": {"gas_turbine": {}}}
+    body = {
+        "year": 2030,
+        "nodes": [node],
+        "pathway": {
+            "periods": [2030],
+            "assets": [{"node": "a", "technology": "gas_turbine", "mw": 60, "commissioned": 2025}],
+        },
+    }
+    zone = write_small_zone(tmp_path, body)[0]
+    result = plan(zone, hand_profiles(zone, HOURS, demand={"a": 50.0}))
+    assert float(result["capacity"].sel(node="a", technology="gas_turbine")) == pytest.approx(60.0)
+    assert kpis(result, zone)["investment_usd"] == 0.0  # the 60 MW stand already: nothing is invested
