@@ -438,7 +438,7 @@ def test_the_karabakh_example_sweep_expands_to_over_100_cases():
     case = next(
         c
         for c in sweep.cases
-        if c.params["nodes[*].demand.annual_mwh (scale)"] == 1.25
+        if c.params["nodes[*].demand.population (scale)"] == 1.25
         and c.params["nodes[*].usable_land_km2 (scale)"] == 0.5
     )
     for node, before in zip(case.zone.nodes, base.nodes, strict=True):
@@ -446,10 +446,7 @@ def test_the_karabakh_example_sweep_expands_to_over_100_cases():
         if before.demand is None:  # [*] leaves out the nodes without demand (the hydro plants)
             assert node.demand is None
         else:
-            assert (
-                node.demand.annual_mwh.interpolated(2040)
-                == before.demand.annual_mwh.interpolated(2040) * 1.25
-            )
+            assert node.demand.annual_at(2040) == pytest.approx(before.demand.annual_at(2040) * 1.25)
 
 
 # ---------------------------------------------------------------------------------------------- outputs

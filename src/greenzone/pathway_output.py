@@ -26,13 +26,18 @@ land_used, land_cleared      (period, node)               [km^2]     cleared: us
 land_value                   (period, node)               [USD/km^2  what one more km^2 cleared in the period
                                                           /yr]       would save a year (0: land not binding)
 export_at_limit              (period)                     [h/yr]     hours the grid export is at its limit
+generation                   (period, technology)         [MWh/yr]   generation, every node
+grid_import, grid_export     (period)                     [MWh/yr]   energy bought and sold at the grid
+import_max, export_max       (period)                     [MW]       the grid connection's limits then
+renewable_share_value        (period)                     [USD/MWh]  the renewable-share row's dual (0: the
+                                                                     target does not bind)
 years, discounted_years      (period)                     [yr]       years the period stands for, discounted
 ============================ ============================ ========== ==========================================
 
 Coordinates ``kind`` and ``storage_kind`` (what each technology is), ``link_from``/``link_to`` and the nodes'
 ``lat``/``lon`` (for maps by period). Attributes: ``mode`` (perfect_foresight or myopic), ``discount_rate``, ``base_year`` (costs are discounted to
 it), ``total_cost_usd`` (Σ cost_discounted; for perfect foresight also the LP's ``objective_usd``), the zone's
-name and fingerprint, and ``demand_note`` (how demand between given years is read).
+name and fingerprint, ``grid_node`` and ``demand_note`` (how demand between given years is read).
 """
 
 from __future__ import annotations
@@ -72,6 +77,9 @@ class PeriodResult:
     demand: np.ndarray  # (n,) [MWh/yr]
     land_value: np.ndarray  # (n,) [USD/km^2/yr], 0 where land does not bind or has no limit
     export_at_limit: float  # [h/yr]
+    generation: np.ndarray | None = None  # (g,) [MWh/yr]
+    grid_energy: tuple[float, float] = (0.0, 0.0)  # import, export [MWh/yr]
+    renewable_value: float = 0.0  # [USD/MWh] the renewable-share row's dual, 0 where it does not bind
 
     @classmethod
     def of(
@@ -106,11 +114,30 @@ class PeriodResult:
             rows = [d.nodes.index(n) for n in block.coords["node"]]
             land_value[rows] = -m.lp.constraint_duals("land", solution.y) / weight
         at_limit = 0.0
-        if d.grid_node is not None and d.export_max > 0:
+        grid_energy = (0.0, 0.0)
+        if d.grid_node is not None:
             exports = m.lp.variable_values("grid_export", x)
-            at_limit = float(aw @ (exports >= d.export_max * (1 - 1e-6)))
+            imports = m.lp.variable_values("grid_import", x)
+            grid_energy = (float(imports @ aw), float(exports @ aw))
+            if d.export_max > 0:
+                at_limit = float(aw @ (exports >= d.export_max * (1 - 1e-6)))
+        renewable = 0.0
+        if "renewable_share" in m.lp.constraints:  # [USD/MWh of local demand]: what the target costs
+            renewable = float(-m.lp.constraint_duals("renewable_share", solution.y).sum()) / weight
         return cls(
-            period, d, capacity, build, fixed, operation, emissions, d.demand @ aw, land_value, at_limit
+            period,
+            d,
+            capacity,
+            build,
+            fixed,
+            operation,
+            emissions,
+            d.demand @ aw,
+            land_value,
+            at_limit,
+            generation=dispatch @ aw,
+            grid_energy=grid_energy,
+            renewable_value=renewable,
         )
 
     def vintages(self, zone: Zone) -> list[Vintage]:
@@ -199,6 +226,24 @@ def pathway_dataset(zone: Zone, hz, results: list[PeriodResult], *, mode: str) -
             np.array([r.export_at_limit for r in results]),
             {"units": "h/yr", "long_name": "hours a year the grid export is at its limit"},
         ),
+        "generation": (
+            ("period", "technology"),
+            np.stack([_by_tech(r, techs) for r in results]),
+            {"units": "MWh/yr", "long_name": "generation by technology, every node"},
+        ),
+        "grid_import": (("period",), np.array([r.grid_energy[0] for r in results]), {"units": "MWh/yr"}),
+        "grid_export": (("period",), np.array([r.grid_energy[1] for r in results]), {"units": "MWh/yr"}),
+        "import_max": (("period",), np.array([r.data.import_max for r in results]), {"units": "MW"}),
+        "export_max": (("period",), np.array([r.data.export_max for r in results]), {"units": "MW"}),
+        "renewable_share_value": (
+            ("period",),
+            np.array([r.renewable_value for r in results]),
+            {
+                "units": "USD/MWh",
+                "long_name": "what the renewable-share target costs per MWh of renewable supply it forces "
+                "(its row's dual; 0: not binding)",
+            },
+        ),
         "years": (("period",), np.asarray(hz.years, dtype=float), {"units": "yr"}),
         "discounted_years": (("period",), hz.discounted, {"units": "yr"}),
     }
@@ -229,6 +274,7 @@ def pathway_dataset(zone: Zone, hz, results: list[PeriodResult], *, mode: str) -
             "zone": zone.name,
             "zone_fingerprint": zone_fingerprint(zone),
             "demand_note": "annual demand interpolated linearly between the years the zone gives",
+            "grid_node": "" if zone.grid is None else zone.grid.node,
         }
     )
     return ds
@@ -274,6 +320,15 @@ def stochastic_dataset(
     ds.attrs["zone_fingerprint"] = zone_fingerprint(zone)
     ds.attrs["scenarios"] = ", ".join(names)
     return ds
+
+
+def _by_tech(r: PeriodResult, techs: list[str]) -> np.ndarray:
+    """A period's generation summed by technology [MWh/yr]."""
+    out = np.zeros(len(techs))
+    if r.generation is not None:
+        for g, tech in enumerate(r.data.gen_tech):
+            out[techs.index(tech)] += r.generation[g]
+    return out
 
 
 def _links(results: list[PeriodResult], what: str) -> np.ndarray:

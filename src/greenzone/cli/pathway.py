@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -65,15 +66,17 @@ def pathway_command(
 ) -> None:
     """Plan the zone's pathway (its pathway.periods): capacity, new build and retirement by period.
 
-    Writes OUT/pathway.nc (by period × node × technology; cost, emissions, land used against land cleared)
-    and OUT/kpis.json (per period and for the whole path), through a temporary folder that replaces OUT only
-    when everything is written. A zone without a pathway section is planned as one period, its year. With
-    --stochastic, pathway.nc has a scenario dimension and kpis.json the expected cost, VSS and EVPI.
+    Writes OUT/pathway.nc (by period × node × technology; cost, emissions, land used against land cleared),
+    OUT/kpis.json (per period and for the whole path), OUT/report.html (what to build when) and zone.yaml,
+    through a temporary folder that replaces OUT only when everything is written. A zone without a pathway
+    section is planned as one period, its year. With --stochastic, pathway.nc has a scenario dimension and
+    kpis.json the expected cost, VSS and EVPI.
     """
     from greenzone.optimize.solve import SolverOptions
     from greenzone.output import write_netcdf, write_text
     from greenzone.pathway_output import pathway_kpis
     from greenzone.pathway_planning import pathway, pathway_profiles
+    from greenzone.report.pathway import write_pathway_report
     from greenzone.weather import load_weather
 
     if myopic and stochastic:
@@ -112,9 +115,13 @@ def pathway_command(
         result.attrs["synthetic"] = int(w.attrs.get("synthetic", 0))
         result.attrs["weather_title"] = str(w.attrs.get("title", ""))
         figures = pathway_kpis(result)
+        progress.stage("report", "key figures and report.html")
         write_netcdf(result, folder / "pathway.nc")
         write_text(json.dumps(figures, indent=2) + "\n", folder / "kpis.json")
+        shutil.copyfile(zone_path, folder / "zone.yaml")
+        write_pathway_report(folder, zone=z)
     _print_path(figures)
+    console.print(f"report: [bold]{out.resolve() / 'report.html'}[/bold]")
 
 
 def _print_path(figures: dict) -> None:

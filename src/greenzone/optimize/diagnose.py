@@ -58,6 +58,8 @@ def diagnose_infeasibility(
         messages.append(_renewable_message(zone, profiles, year, weights))
     if "land" in slacks:
         messages += _land_messages(model, lp.variable_values("slack_land", x))
+    if "land_by_kind" in slacks:
+        messages += _land_messages(model, lp.variable_values("slack_land_by_kind", x), by_kind=True)
     messages += policy_messages(model, slacks, x)
     if not messages:
         messages.append("the zone is infeasible only by tolerances; try another solver method")
@@ -119,6 +121,11 @@ def add_slacks(model: Model) -> dict[str, str]:
         s = lp.add_variables("slack_land", coords={"node": list(block.coords["node"])}, cost=1e3)
         lp.add_terms("land", [(-1.0, s.index)])
         touched["land"] = s.name
+    if "land_by_kind" in rows:
+        block = rows["land_by_kind"]
+        s = lp.add_variables("slack_land_by_kind", coords={"area": list(block.coords["area"])}, cost=1e3)
+        lp.add_terms("land_by_kind", [(-1.0, s.index)])
+        touched["land_by_kind"] = s.name
     if "min_release" in rows:
         block = rows["min_release"]
         shape = block.shape
@@ -227,31 +234,37 @@ def _renewable_message(zone: Zone, profiles, year, weights) -> str:
     )
 
 
-def _land_messages(model: Model, slack: np.ndarray) -> list[str]:
+def _land_messages(model: Model, slack: np.ndarray, *, by_kind: bool = False) -> list[str]:
+    """The land rows (``land``, or ``land_by_kind``) existing plants alone overfill, in the zone's fields."""
     d = model.data
     zone = d.zone
-    block = model.lp.constraints["land"]
+    rows = (
+        d.land_by_kind
+        if by_kind
+        else [(d.nodes.index(n), None, None) for n in model.lp.constraints["land"].coords["node"]]
+    )
     messages = []
-    for j, node_id in enumerate(block.coords["node"]):
+    for j, (n, kind, area) in enumerate(rows):
         if slack[j] <= TOLERANCE:
             continue
-        n = d.nodes.index(node_id)
         node = zone.nodes[n]
         parts, existing = [], 0.0
         for g in np.flatnonzero(d.gen_node == n):
             use = d.gen_existing[g] * d.gen_land[g]
-            if use > 0:
+            if use > 0 and kind in (None, d.gen_kind[g]):
                 existing += use
                 parts.append(f"{d.gen_tech[g]} {d.gen_existing[g]:g} MW × {d.gen_land[g]:g} km^2/MW")
         for s in np.flatnonzero(d.sto_node == n):
             use = d.sto_power_existing[s] * d.sto_land[s]
-            if use > 0:
+            if use > 0 and kind in (None, d.sto_kind[s]):
                 existing += use
                 parts.append(f"{d.sto_tech[s]} {d.sto_power_existing[s]:g} MW × {d.sto_land[s]:g} km^2/MW")
-        usable = d.usable_land[n]
+        field = "usable_land_km2" if kind is None else f"usable_land_by_kind_km2.{kind}"
+        usable = d.usable_land[n] if kind is None else area
+        what = "usable" if kind is None else f"usable for {kind}"
         messages.append(
-            f"nodes[{n}].usable_land_km2: node {node.id} has {usable:g} km^2 usable in {d.year}, but existing "
-            f"plants alone take {existing:.2f} km^2 ({'; '.join(parts) or 'none'}); raise usable_land_km2 for "
+            f"nodes[{n}].{field}: node {node.id} has {usable:g} km^2 {what} in {d.year}, but existing "
+            f"plants alone take {existing:.2f} km^2 ({'; '.join(parts) or 'none'}); raise {field} for "
             f"{d.year} or lower existing capacity"
         )
     return messages

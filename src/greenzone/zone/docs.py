@@ -35,6 +35,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("pathway.grid", dated.DatedGrid),
     ("pathway.assets[]", dated.DatedAsset),
     ("pathway.scenarios[]", scenarios.ClearanceScenario),
+    ("pathway.links[]", dated.DatedLink),
 ]
 
 
