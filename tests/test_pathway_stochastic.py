@@ -230,3 +230,9 @@ def test_cli_writes_the_scenario_dimension(tmp_path, monkeypatch, capsys):
     tol = 1e-7 * figures["path"]["expected_cost_discounted_usd"]  # both are differences of optima
     assert figures["path"]["vss_usd"] >= -tol and figures["path"]["evpi_usd"] >= -tol
     assert "VSS" in stdout
+    page = (out / "report.html").read_text()  # the scenarios side by side, the first period shared
+    assert 'id="scenario-table"' in page and 'data-scenario="slow"' in page and 'data-scenario="fast"' in page
+    for name in ("slow", "fast"):
+        assert f'id="scenario-{name}"' in page and f'id="period-table-{name}"' in page
+        assert f'id="fig-pathway-capacity-{name}"' in page
+    assert "decided once, the same under every clearance scenario" in page

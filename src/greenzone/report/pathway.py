@@ -378,9 +378,72 @@ def period_rows(figures: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+def _path_context(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None, key: str = "") -> dict:
+    """One path's part of the page: its sentences, period table, limits and figures (div ids end in
+    ``key``, so that several paths share a page)."""
+    return {
+        "summary": what_to_build_when(ds, zone),
+        "rows": period_rows(figures),
+        "limits": limit_rows(ds, zone),
+        "sections": [
+            {
+                "name": name,
+                "id": f"{name}{key}",
+                "heading": CAPTIONS[name][0],
+                "caption": CAPTIONS[name][1],
+                "html": _figure_html(f"{name}{key}", make(ds, zone)),
+            }
+            for name, make in ALL_FIGURES.items()
+        ],
+    }
+
+
+def _musd(value: float | None) -> str:
+    return "unbounded" if value is None else f"{value / 1e6:,.1f}"
+
+
+def scenario_context(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = None) -> dict:
+    """The scenarios of a stochastic pathway side by side: the first period's builds (the same in all), a
+    table of each scenario's probability and costs [MUSD, discounted], the expected cost, VSS and EVPI, and
+    each scenario's own path."""
+    names = [str(s) for s in ds["scenario"].values]
+    first = ds.isel(scenario=0, period=slice(0, 1))
+    now = what_to_build_when(first, zone)[0]
+    path = figures.get("path", {})
+    rows = []
+    for name in names:
+        each = figures["scenarios"][name]["path"]
+        rows.append(
+            {
+                "name": name,
+                "probability": f"{each['probability']:g}",
+                "cost": _musd(each["total_cost_discounted_usd"]),
+                "wait_and_see": _musd(each["wait_and_see_cost_usd"]),
+                "mean_value": _musd(each["mean_value_first_cost_usd"]),
+            }
+        )
+    return {
+        "first_period": int(ds["period"].values[0]),
+        "now": now,
+        "rows": rows,
+        "expected": _musd(path.get("expected_cost_discounted_usd")),
+        "vss": _musd(path.get("vss_usd")),
+        "evpi": _musd(path.get("evpi_usd")),
+        "paths": [
+            {
+                "name": name,
+                "probability": f"{figures['scenarios'][name]['path']['probability']:g}",
+                **_path_context(ds.sel(scenario=name), figures["scenarios"][name], zone, key=f"-{name}"),
+            }
+            for name in names
+        ],
+    }
+
+
 def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = None) -> str:
     """The pathway's page as one HTML string: ``ds`` a Pathway dataset, ``figures`` its key figures
-    (:func:`greenzone.pathway_output.pathway_kpis`), ``zone`` (optional) for names."""
+    (:func:`greenzone.pathway_output.pathway_kpis`), ``zone`` (optional) for names. A stochastic pathway (a
+    ``scenario`` dimension) shows its scenarios side by side (:func:`scenario_context`)."""
     from greenzone import __version__
 
     env = Environment(
@@ -390,15 +453,13 @@ def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = No
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    sections = [
-        {
-            "name": name,
-            "heading": CAPTIONS[name][0],
-            "caption": CAPTIONS[name][1],
-            "html": _figure_html(name, make(ds, zone)),
-        }
-        for name, make in ALL_FIGURES.items()
-    ]
+    stochastic = "scenario" in ds.dims
+    if stochastic:
+        scenarios = scenario_context(ds, figures, zone)
+        paths = scenarios["paths"]
+    else:
+        scenarios = None
+        paths = [{"name": None, "probability": None, **_path_context(ds, figures, zone)}]
     path = figures.get("path", {})
     mode = str(ds.attrs.get("mode", "perfect_foresight")).replace("_", " ")
     return env.get_template("pathway.html").render(
@@ -406,7 +467,6 @@ def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = No
         periods=[int(p) for p in ds["period"].values],
         end_year=int(ds["period"].values[-1] + ds["years"].values[-1] - 1),
         mode=mode,
-        summary=what_to_build_when(ds, zone),
         total=f"{float(ds.attrs.get('total_cost_usd', 0.0)) / 1e9:,.2f}",
         levelised=path.get("levelised_cost_usd_per_mwh"),
         base_year=int(ds.attrs.get("base_year", ds["period"].values[0])),
@@ -415,9 +475,8 @@ def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = No
         demand_note=str(ds.attrs.get("demand_note", "")),
         synthetic=bool(int(ds.attrs.get("synthetic", 0))),
         weather_title=str(ds.attrs.get("weather_title", "")),
-        rows=period_rows(figures),
-        limits=limit_rows(ds, zone),
-        sections=sections,
+        scenarios=scenarios,
+        paths=paths,
         generated=datetime.now(timezone.utc).strftime("%d %b %Y %H:%M UTC"),
         version=__version__,
         plotly_js=plotly_js(),
@@ -473,6 +532,7 @@ __all__ = [
     "pathway_page",
     "period_map_data",
     "read_pathway",
+    "scenario_context",
     "what_to_build_when",
     "write_pathway_report",
 ]
