@@ -73,3 +73,19 @@ def test_supply_short_in_a_later_period_is_named_there(tmp_path):
     assert "2035, node a, " in text and "demand exceeds the most that can be supplied by 3 MW" in text
     assert "nodes[0].technologies.gas_turbine.max_mw" in text
     assert "\n  2030," not in text
+
+
+def test_a_single_year_plan_names_the_land_new_plants_need(tmp_path):
+    """Before: 'existing plants alone take 0.00 km^2 (none)', though no plant stood there; now the land the
+    solar that would serve the load needs."""
+    from greenzone.planning import plan
+    from plan_helpers import write_small_zone
+
+    node = {"id": "a", "lat": 40.0, "lon": 47.0, "usable_land_km2": 0.1, "technologies": {"solar_fixed": {}}}
+    zone, _ = write_small_zone(tmp_path, {"nodes": [node], "policy": {"allow_unserved": False}})
+    with pytest.raises(InfeasibleError) as err:
+        plan(zone, hand_profiles(zone, HOURS, cf={("a", "solar_fixed"): 0.5}, demand={"a": 10.0}))
+    assert (
+        f"nodes[0].usable_land_km2: node a needs {NEED_KM2:.3g} km^2 for the solar_fixed that would serve its "
+        "load, more than the 0.1 km^2 usable in 2027" in str(err.value)
+    )

@@ -57,7 +57,7 @@ def diagnose_infeasibility(
     if "renewable_share" in slacks and lp.variable_values("slack_renewable_share", x).sum() > TOLERANCE:
         messages.append(_renewable_message(zone, profiles, year, weights))
     if "land" in slacks:
-        messages += _land_messages(model, lp.variable_values("slack_land", x))
+        messages += _land_messages(model, lp.variable_values("slack_land", x), x)
     messages += policy_messages(model, slacks, x)
     if not messages:
         messages.append("the zone is infeasible only by tolerances; try another solver method")
@@ -227,7 +227,9 @@ def _renewable_message(zone: Zone, profiles, year, weights) -> str:
     )
 
 
-def _land_messages(model: Model, slack: np.ndarray) -> list[str]:
+def _land_messages(model: Model, slack: np.ndarray, x: np.ndarray) -> list[str]:
+    """Nodes short of land: existing plants that alone take more than is usable, or new plants needed to serve
+    the load that do (the elastic problem prefers a km^2 of land slack to unserved load)."""
     d = model.data
     zone = d.zone
     block = model.lp.constraints["land"]
@@ -249,12 +251,32 @@ def _land_messages(model: Model, slack: np.ndarray) -> list[str]:
                 existing += use
                 parts.append(f"{d.sto_tech[s]} {d.sto_power_existing[s]:g} MW × {d.sto_land[s]:g} km^2/MW")
         usable = d.usable_land[n]
+        if existing <= usable + TOLERANCE:  # new plants are needed on land that is not there
+            messages += _land_needed(model, n, usable + float(slack[j]), x)
+            continue
         messages.append(
             f"nodes[{n}].usable_land_km2: node {node.id} has {usable:g} km^2 usable in {d.year}, but existing "
             f"plants alone take {existing:.2f} km^2 ({'; '.join(parts) or 'none'}); raise usable_land_km2 for "
             f"{d.year} or lower existing capacity"
         )
     return messages
+
+
+def _land_needed(model: Model, n: int, need: float, x: np.ndarray) -> list[str]:
+    """A node whose plants needed to serve the load take ``need`` [km^2], more than is usable."""
+    d = model.data
+    capacity = model.lp.variable_values("capacity", x)
+    uses = [(d.gen_tech[g], capacity[g] * d.gen_land[g]) for g in np.flatnonzero(d.gen_node == n)]
+    if d.sto_labels:
+        power = model.lp.variable_values("storage_power", x)
+        uses += [(d.sto_tech[s], power[s] * d.sto_land[s]) for s in np.flatnonzero(d.sto_node == n)]
+    techs = [t for t, use in sorted(uses, key=lambda u: -u[1]) if use > TOLERANCE]
+    return [
+        f"nodes[{n}].usable_land_km2: node {d.nodes[n]} needs {need:.3g} km^2 for the "
+        f"{' and '.join(techs) or 'plants'} that would serve its load, more than the {d.usable_land[n]:g} km^2 "
+        f"usable in {d.year}; raise usable_land_km2 for {d.year}, add supply elsewhere and links, or allow "
+        "unserved load (policy.allow_unserved: true)"
+    ]
 
 
 def _release_messages(model: Model, slack: np.ndarray) -> list[str]:
