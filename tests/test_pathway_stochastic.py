@@ -236,3 +236,27 @@ def test_cli_writes_the_scenario_dimension(tmp_path, monkeypatch, capsys):
         assert f'id="scenario-{name}"' in page and f'id="period-table-{name}"' in page
         assert f'id="fig-pathway-capacity-{name}"' in page
     assert "decided once, the same under every clearance scenario" in page
+
+
+def test_pace_moves_the_layers_and_the_mean_value_zone_averages_by_period(tmp_path):
+    from greenzone.zone.scenarios import mean_value_zone, paced, scenario_zone
+    from greenzone.zone.schema import YearValue
+
+    layers = YearValue({2025: 1.0, 2030: 2.0, 2035: 5.0})
+    # from 2030 (the first period): the 2035 layer by 2030 + 5 / 2 = 2032.5, rounded up; before it unchanged
+    assert paced(layers, 2.0, 2030) == YearValue({2025: 1.0, 2030: 2.0, 2033: 5.0})
+    assert paced(layers, 0.5, 2030) == YearValue({2025: 1.0, 2030: 2.0, 2040: 5.0})
+    section = {
+        "periods": [2030, 2035, 2040],
+        "last_period_years": 5,
+        "scenarios": [
+            {"name": "slow", "probability": 0.25, "clearance_pace": 0.5},
+            {"name": "fast", "probability": 0.75, "usable_land_km2": {"a": {2030: 0.5, 2035: 3.0}}},
+        ],
+    }
+    zone = dated_land(tmp_path, section, {2030: 0.5, 2035: 1.5, 2040: 3.0})
+    slow = scenario_zone(zone, "slow").nodes[0].usable_land_km2
+    assert [slow.at(p) for p in (2030, 2035, 2040)] == [0.5, 0.5, 1.5]
+    mean = mean_value_zone(zone).nodes[0].usable_land_km2
+    assert [mean.at(p) for p in (2030, 2035, 2040)] == pytest.approx([0.5, 2.375, 2.625])
+    assert mean_value_zone(zone).nodes[1].usable_land_km2 is None  # no limit stays no limit

@@ -191,7 +191,7 @@ def _stochastic(zone: Zone, hz: Horizon, build, run) -> xr.Dataset:
     expected = float(solution.objective) * model.cost_scale
     mean = build(mean_value_zone(zone), *args)
     mean_solution = run(mean, "the mean-value problem, on each period's expected cleared land")
-    first = {f: mean.build_values(f, mean_solution.x)[:, 0] for f in mean.builds}
+    first = {f: np.maximum(mean.build_values(f, mean_solution.x)[:, 0], 0.0) for f in mean.builds}
     wait_and_see, fixed = {}, {}
     for b in branches:
         own = build(b.zone, *args)

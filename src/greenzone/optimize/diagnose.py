@@ -57,9 +57,9 @@ def diagnose_infeasibility(
     if "renewable_share" in slacks and lp.variable_values("slack_renewable_share", x).sum() > TOLERANCE:
         messages.append(_renewable_message(zone, profiles, year, weights))
     if "land" in slacks:
-        messages += _land_messages(model, lp.variable_values("slack_land", x))
+        messages += land_row_messages(model, lp.variable_values("slack_land", x), x)
     if "land_by_kind" in slacks:
-        messages += _land_messages(model, lp.variable_values("slack_land_by_kind", x), by_kind=True)
+        messages += land_row_messages(model, lp.variable_values("slack_land_by_kind", x), x, by_kind=True)
     messages += policy_messages(model, slacks, x)
     if not messages:
         messages.append("the zone is infeasible only by tolerances; try another solver method")
@@ -234,8 +234,10 @@ def _renewable_message(zone: Zone, profiles, year, weights) -> str:
     )
 
 
-def _land_messages(model: Model, slack: np.ndarray, *, by_kind: bool = False) -> list[str]:
-    """The land rows (``land``, or ``land_by_kind``) existing plants alone overfill, in the zone's fields."""
+def land_row_messages(model: Model, slack: np.ndarray, x: np.ndarray, *, by_kind: bool = False) -> list[str]:
+    """Land rows (``land``, or ``land_by_kind``) short, in the zone's fields: existing plants that alone take
+    more than is usable, or new plants needed to serve the load that do (the elastic problem prefers a km^2 of
+    land slack to unserved load)."""
     d = model.data
     zone = d.zone
     rows = (
@@ -262,12 +264,43 @@ def _land_messages(model: Model, slack: np.ndarray, *, by_kind: bool = False) ->
         field = "usable_land_km2" if kind is None else f"usable_land_by_kind_km2.{kind}"
         usable = d.usable_land[n] if kind is None else area
         what = "usable" if kind is None else f"usable for {kind}"
+        if existing <= usable + TOLERANCE:  # new plants are needed on land that is not there
+            messages += _land_needed(model, n, usable + float(slack[j]), x, field, usable, what, kind)
+            continue
         messages.append(
             f"nodes[{n}].{field}: node {node.id} has {usable:g} km^2 {what} in {d.year}, but existing "
             f"plants alone take {existing:.2f} km^2 ({'; '.join(parts) or 'none'}); raise {field} for "
             f"{d.year} or lower existing capacity"
         )
     return messages
+
+
+def _land_needed(
+    model: Model, n: int, need: float, x: np.ndarray, field: str, usable: float, what: str, kind: str | None
+) -> list[str]:
+    """A node whose plants (of ``kind``, or all) needed to serve the load take ``need`` [km^2], more than the
+    ``usable`` [km^2] its ``field`` gives."""
+    d = model.data
+    capacity = model.lp.variable_values("capacity", x)
+    uses = [
+        (d.gen_tech[g], capacity[g] * d.gen_land[g])
+        for g in np.flatnonzero(d.gen_node == n)
+        if kind in (None, d.gen_kind[g])
+    ]
+    if d.sto_labels:
+        power = model.lp.variable_values("storage_power", x)
+        uses += [
+            (d.sto_tech[s], power[s] * d.sto_land[s])
+            for s in np.flatnonzero(d.sto_node == n)
+            if kind in (None, d.sto_kind[s])
+        ]
+    techs = [t for t, use in sorted(uses, key=lambda u: -u[1]) if use > TOLERANCE]
+    return [
+        f"nodes[{n}].{field}: node {d.nodes[n]} needs {need:.3g} km^2 for the "
+        f"{' and '.join(techs) or 'plants'} that would serve its load, more than the {usable:g} km^2 {what} "
+        f"in {d.year}; raise {field} for {d.year}, add supply elsewhere and links, or allow unserved load "
+        "(policy.allow_unserved: true)"
+    ]
 
 
 def _release_messages(model: Model, slack: np.ndarray) -> list[str]:

@@ -22,6 +22,7 @@ from greenzone.optimize.diagnose import (
     _OPTIONS,
     TOLERANCE,
     add_slacks,
+    land_row_messages,
     policy_messages,
     unserved_messages,
 )
@@ -89,6 +90,8 @@ def period_messages(
             )
     if "land" in slacks:
         messages += land_messages(model, m, lp.variable_values("slack_land", x), x, scenario)
+    if "land_by_kind" in slacks:  # land usable for one technology kind, as a single-year plan names it
+        messages += land_row_messages(m, lp.variable_values("slack_land_by_kind", x), x, by_kind=True)
     return messages + policy_messages(m, slacks, x)
 
 
