@@ -328,7 +328,8 @@ def what_to_build_when(ds: xr.Dataset, zone: Zone | None = None) -> list[str]:
             lines.append(
                 f"Nothing new is needed in {_years(covered)}: the plants in service (with those the zone dates) "
                 f"already generate at least {share:.1f} times the zone's demand; what more would be built "
-                "could only be sold over the grid connection, at a price that does not pay for it."
+                "could only be sold over the grid connection, and there it would earn less than it costs "
+                "(at the export price, within the export limit, of those periods)."
             )
     if builds and "grid_export" in ds:
         last = ds.sel(period=ds["period"].values[-1])
