@@ -245,3 +245,42 @@ def test_a_plan_counts_no_investment_for_dated_plants_in_service(tmp_path):
     result = plan(zone, hand_profiles(zone, HOURS, demand={"a": 50.0}))
     assert float(result["capacity"].sel(node="a", technology="gas_turbine")) == pytest.approx(60.0)
     assert kpis(result, zone)["investment_usd"] == 0.0  # the 60 MW stand already: nothing is invested
+
+
+def test_the_embedded_zone_keeps_its_2027_figures_and_dates_the_rest():
+    """The Karabakh pathway's values in 2027 are the single-year zone's (so plan on 2027 is unchanged); demand
+    grows with the residents, land with the clearance record, only as the zone file's sources say."""
+    from greenzone.zone.dated import capex_at, grid_at
+
+    zone = load_zone()
+    demand_2027 = {
+        "jabrayil": 52000,
+        "fuzuli": 64000,
+        "zangilan": 48000,
+        "lachin": 44000,
+        "kalbajar": 40000,
+        "shusha": 64000,
+        "aghdam": 88000,
+    }
+    land_2027 = {"jabrayil": 40, "fuzuli": 30, "zangilan": 20, "lachin": 30, "kalbajar": 40, "shusha": 5}
+    for node in zone.nodes:
+        if node.id in demand_2027:
+            assert node.demand.annual_at(2027) == demand_2027[node.id]  # exactly: the plan's input
+        if node.id in land_2027:
+            assert node.usable_land_km2.at(2027) == land_2027[node.id]
+    for tech in ("solar_fixed", "solar_tracking", "wind_onshore"):
+        assert capex_at(zone, tech, "capex_usd_per_kw", 2027) == zone.technologies[tech].capex_usd_per_kw
+    assert (
+        capex_at(zone, "battery", "capex_usd_per_kwh", 2027) == zone.technologies["battery"].capex_usd_per_kwh
+    )
+    assert grid_at(zone, "export_max_mw", 2027) == zone.grid.export_max_mw
+    assert all(a.commissioned > 2027 for a in zone.pathway.assets)  # nothing dated stands in 2027
+    total = [sum(n.demand.annual_at(p) for n in zone.nodes if n.demand) for p in zone.pathway.periods]
+    assert total[0] == pytest.approx(400000) and total[3] == pytest.approx(1_000_000)  # 140,000 -> 350,000
+    dated = [
+        n for n in zone.nodes if not n.usable_land_km2.is_constant
+    ]  # the reservoir sites stay as they are
+    cleared = [sum(n.usable_land_km2.at(p) for n in dated) for p in zone.pathway.periods]
+    assert cleared == sorted(cleared) and cleared[-1] / cleared[0] == pytest.approx(
+        1166702 / 315762, rel=0.01
+    )

@@ -67,7 +67,7 @@ def test_capacity_figure_stacks_what_stands_and_labels_what_is_new(path_and_zone
     assert len(bars) == 2  # solar and gas; nothing else stands
     total = sum(np.asarray(t.y) for t in bars.values())
     np.testing.assert_allclose(total, ds["capacity"].sum(["node", "technology"]).values)
-    labels = [a.text for a in fig.layout.annotations]
+    labels = list(next(t for t in fig.data if t.type == "scatter" and t.mode == "text").text)
     new = ds["new_capacity"].sum(["node", "technology"]).values
     expected = [f"+{mw:,.0f} MW new" if mw > page.BUILT_MW else "nothing new" for mw in new]
     assert labels == expected

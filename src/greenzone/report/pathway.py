@@ -90,9 +90,18 @@ def capacity_figure(ds: xr.Dataset, zone: Zone | None = None) -> go.Figure:
         )
     totals = cap.sum("technology").values
     added = new.sum("technology").values
-    for x, y, mw in zip(periods, totals, added, strict=True):
-        text = f"+{mw:,.0f} MW new" if mw > BUILT_MW else "nothing new"
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, yshift=12, font=dict(size=12))
+    # a text trace, not annotations: plotly.js reads an annotation's x "2027" on a category axis as index 2027
+    fig.add_scatter(
+        x=periods,
+        y=totals,
+        mode="text",
+        text=[f"+{mw:,.0f} MW new" if mw > BUILT_MW else "nothing new" for mw in added],
+        textposition="top center",
+        textfont=dict(size=12),
+        name="new in the period",
+        showlegend=False,
+        hoverinfo="skip",
+    )
     layout(fig, height=460, barmode="stack")
     fig.update_yaxes(title_text="capacity in service [MW]")
     fig.update_xaxes(title_text="investment period (first year)", type="category")
@@ -239,7 +248,7 @@ def pathway_map_figure(ds: xr.Dataset, zone: Zone | None = None) -> go.Figure:
             }
         )
     fig.update_layout(
-        sliders=[{"active": 0, "steps": steps, "currentvalue": {"prefix": "period "}, "pad": {"t": 60}}]
+        sliders=[{"active": 0, "steps": steps, "currentvalue": {"prefix": "period "}, "pad": {"t": 90}}]
     )
     fig.update_layout(height=(figures[0].layout.height or 720) + 80)
     return fig
@@ -319,7 +328,17 @@ def what_to_build_when(ds: xr.Dataset, zone: Zone | None = None) -> list[str]:
             lines.append(
                 f"Nothing new is needed in {_years(covered)}: the plants in service (with those the zone dates) "
                 f"already generate at least {share:.1f} times the zone's demand; what more would be built "
-                "could only be sold over the grid connection, at a price that does not pay for it."
+                "could only be sold over the grid connection, and there it would earn less than it costs "
+                "(at the export price, within the export limit, of those periods)."
+            )
+    if builds and "grid_export" in ds:
+        last = ds.sel(period=ds["period"].values[-1])
+        exports, demand = float(last["grid_export"]), float(last["demand"].sum())
+        if demand > 0 and exports > 0.1 * demand:
+            lines.append(
+                f"The zone sells over the grid connection: in {int(last['period'])} it exports "
+                f"{exports / 1e3:,.0f} GWh/yr, {exports / demand:.1f} times its own demand, and the export "
+                f"limit ({float(last['export_max']):,.0f} MW) binds {float(last['export_at_limit']):,.0f} h/yr."
             )
     dated = ds["dated_capacity_added"].sum("node")
     entering = [
@@ -468,6 +487,7 @@ def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = No
         end_year=int(ds["period"].values[-1] + ds["years"].values[-1] - 1),
         mode=mode,
         total=f"{float(ds.attrs.get('total_cost_usd', 0.0)) / 1e9:,.2f}",
+        negative=float(ds.attrs.get("total_cost_usd", 0.0)) < 0,
         levelised=path.get("levelised_cost_usd_per_mwh"),
         base_year=int(ds.attrs.get("base_year", ds["period"].values[0])),
         discount_rate=f"{float(ds.attrs.get('discount_rate', 0.0)):.1%}",
