@@ -12,7 +12,7 @@ import yaml
 
 from cli_helpers import cli_main
 from greenzone.calibrate import calibrate, with_calibrations
-from greenzone.calibrate.model import reservoir_release_mw
+from greenzone.calibrate.model import UnitModel, reservoir_release_mw
 from greenzone.errors import CalibrationError
 from greenzone.resources import profiles
 from greenzone.weather import load_weather
@@ -223,6 +223,28 @@ def test_a_factor_beyond_its_bound_and_an_unidentifiable_one_are_refused(zone_fi
     observed.write_text(HEADER + f"flat,lachin/hydro_ror,2025,{energy},s\n")
     with pytest.raises(CalibrationError, match=r"group 'flat' .*hardly changes with the flow factor"):
         calibrate(flat, observed, weather=weather)
+
+
+def test_modelled_output_is_what_a_meter_sees_after_forced_outages():
+    """Each unit's output is its conversion's times 1 - forced_outage_rate; a reservoir turbines at that share of
+    its capacity and stores what it cannot take."""
+    wind = UnitModel(
+        unit=("n", "w"), kind="wind", capacity_mw=10.0, base=np.array([0.5, 1.2]), availability=0.9
+    )
+    assert np.allclose(wind.power_mw(1.0), [4.5, 9.0])
+    assert np.allclose(wind.power_mw(2.0), [9.0, 9.0])  # capped at the available capacity
+    zone = load_zone()
+    assert zone.technologies["hydro_ror"].forced_outage_rate == pytest.approx(0.02)
+    sarsang = zone.node("sarsang").technologies["hydro_reservoir"]
+    reservoir = UnitModel(
+        unit=("sarsang", "hydro_reservoir"),
+        kind="hydro_reservoir",
+        capacity_mw=50.0,
+        base=np.full(48, 60.0),
+        plant=sarsang,
+        availability=0.9,
+    )
+    assert reservoir.power_mw(1.0).max() == pytest.approx(45.0)
 
 
 def test_reservoir_release_conserves_water_and_is_cyclic():
