@@ -76,7 +76,7 @@ def pathway_command(
     from greenzone.output import write_netcdf, write_text
     from greenzone.pathway_output import pathway_kpis
     from greenzone.pathway_planning import pathway, pathway_profiles
-    from greenzone.report.pathway import write_pathway_report
+    from greenzone.report.pathway_page import write_pathway_report
     from greenzone.weather import load_weather
 
     if myopic and stochastic:

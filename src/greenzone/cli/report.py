@@ -65,7 +65,7 @@ def _pathway_folder(folder: Path) -> Path | None:
 def _pathway_report(folder: Path, out: Path | None) -> Path:
     """The pathway page of ``folder``, with the names of its zone.yaml when that can be read."""
     from greenzone.errors import GreenzoneError
-    from greenzone.report.pathway import write_pathway_report
+    from greenzone.report.pathway_page import write_pathway_report
 
     zone = None
     if (folder / "zone.yaml").is_file():
