@@ -71,6 +71,7 @@ import xarray as xr
 
 from greenzone.aggregate import Aggregation
 from greenzone.aggregate import typical_days as cluster_days
+from greenzone.optimize.decompose import Decomposition, Progress
 from greenzone.optimize.formulation import Model, Periods, build_model
 from greenzone.optimize.formulation.policy import FOSSIL_KINDS
 from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
@@ -99,6 +100,8 @@ def plan(
     diagnose: bool = True,
     on_solve: Callable[[Model], None] | None = None,
     stress_days: Sequence[int] = (),
+    decomposition: Decomposition | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> xr.Dataset:
     """Least-cost capacity expansion and hourly dispatch of ``zone`` on ``profiles``.
 
@@ -122,8 +125,24 @@ def plan(
     stress_days : days of ``profiles`` (index from the first day, 24 hours each) whose load must be served in
         full (no unserved load in their hours); with ``typical_days`` each is kept as a period of its own
         (:mod:`greenzone.reliability` puts the worst days of other weather years there).
+    decomposition : plan every hour by temporal decomposition
+        (:class:`~greenzone.optimize.decompose.Decomposition`: regularised Benders, one subproblem per week, on
+        Dask), starting from the plan on 16 typical days (:mod:`greenzone.planning_decomposed`); not with
+        ``typical_days``, ``weights``, ``stress_days`` or ``extra_constraints``.
+    on_progress : with ``decomposition``, called with each iteration's bounds and gap.
     """
     options = options or SolverOptions(method=method, time_limit_s=time_limit, threads=threads)
+    if decomposition is not None:
+        if typical_days is not None or weights is not None or stress_days or extra_constraints is not None:
+            raise ValueError(
+                "decomposition plans every hour: pass it without typical_days, weights, stress_days or "
+                "extra_constraints"
+            )
+        from greenzone.planning_decomposed import plan_decomposed
+
+        return plan_decomposed(
+            zone, profiles, year=year, decomposition=decomposition, options=options, on_progress=on_progress
+        )
     stress_days = [int(day) for day in stress_days]
     if typical_days is None:
         hooks = _serve_in_full(_day_hours(stress_days, profiles.sizes["time"]), extra_constraints)
