@@ -232,3 +232,56 @@ def test_a_worker_killed_mid_run_gives_the_same_result(tmp_path, client):
     assert there.gap <= GAP
     assert abs(there.upper - here.upper) / abs(here.upper) <= GAP
     client.wait_for_workers(2, timeout=60)
+
+
+def _one_node_zone(tmp_path):
+    import yaml
+
+    zone_path = tmp_path / "zone.yaml"
+    node = {
+        "id": "fuzuli",
+        "lat": 39.594,
+        "lon": 47.197,
+        "elevation_m": 370,
+        "demand": {"annual_mwh": 8760},
+        "technologies": {"solar_fixed": {}, "battery": {}, "gas_turbine": {}},
+    }
+    zone_path.write_text(
+        yaml.safe_dump({"name": "one node", "timezone": "Asia/Baku", "year": 2027, "nodes": [node]})
+    )
+    return zone_path
+
+
+@pytest.mark.slow
+def test_run_hourly_decompose_writes_an_hourly_plan(tmp_path, monkeypatch, capsys):
+    """greenzone run --hourly --decompose on two weeks of a one-node zone: an hourly plan.nc by decomposition,
+    its key figures from it."""
+    import json
+
+    import xarray as xr
+
+    from cli_helpers import cli_main
+
+    zone_path = _one_node_zone(tmp_path)
+    out = tmp_path / "run"
+    args = ["run", str(zone_path), "--hourly", "--decompose", "--hours", "336", "--workers", "1"]
+    code, _, err = cli_main(monkeypatch, capsys, *args, "--out", str(out))
+    assert code == 0, err
+    with xr.open_dataset(out / "plan.nc") as result:
+        assert result.sizes["time"] == 336
+        assert result.attrs["time_resolution"].startswith("hourly by temporal decomposition")
+        assert result.attrs["decomposition_gap"] <= 1e-3
+        figures = json.loads((out / "kpis.json").read_text())
+        assert figures["total_cost_usd_per_year"] == pytest.approx(result.attrs["objective_usd_per_year"])
+
+
+def test_run_refuses_decompose_without_hourly(tmp_path, monkeypatch, capsys):
+    """--decompose without --hourly, or --gap alone, is refused with exit code 2 before anything runs."""
+    from cli_helpers import cli_main
+
+    zone_path = _one_node_zone(tmp_path)
+    for refused in (["--decompose"], ["--gap", "0.01"]):
+        code, _, err = cli_main(
+            monkeypatch, capsys, "run", str(zone_path), *refused, "--out", str(tmp_path / "x")
+        )
+        assert code == 2 and "--hourly" in err

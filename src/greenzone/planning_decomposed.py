@@ -28,7 +28,8 @@ from greenzone.optimize.solve import IterationCounts, Solution, SolverOptions, S
 from greenzone.zone.schema import Zone
 
 START_TYPICAL_DAYS = 16
-"""Typical days of the plan the decomposition starts from (the default of ``greenzone run``)."""
+"""Typical days of the plan the decomposition starts from (the default of ``greenzone run``; fewer on a
+shorter horizon)."""
 
 
 def plan_decomposed(
@@ -43,7 +44,10 @@ def plan_decomposed(
     """The hourly plan of ``zone`` on ``profiles`` by temporal decomposition (module docstring)."""
     from greenzone.planning import _over_years, plan, plan_dataset
 
-    start_plan = plan(zone, profiles, year=year, typical_days=START_TYPICAL_DAYS, options=options)
+    days = min(START_TYPICAL_DAYS, profiles.sizes["time"] // 24)
+    if days < 1:
+        raise ValueError("decomposition needs at least one whole day of hours to start from")
+    start_plan = plan(zone, profiles, year=year, typical_days=days, options=options)
     d = model_data(zone, profiles, year=year)
     lay = layout(d, decomposition.hours)
     caps = _capacities(d, start_plan)
@@ -160,7 +164,7 @@ def _attrs(result: DecompositionResult, start: xr.Dataset) -> dict:
         "decomposition_gap": float(result.gap),
         "decomposition_iterations": int(result.iterations),
         "decomposition_subperiods": int(result.layout.n_sub),
-        "decomposition_start": f"{START_TYPICAL_DAYS} typical days, "
+        "decomposition_start": f"{start.attrs['typical_days']} typical days, "
         f"{float(start.attrs['objective_usd_per_year']):.6g} USD/yr in {float(start.attrs['solver_time_s']):.3g} s",
         "decomposition_subproblem_solve_s": float(result.subproblem_solve_s),
     }

@@ -2,8 +2,9 @@
 
 Each iteration solves every subperiod at the current point (grouped into tasks, one group's subproblems
 kept live on the worker that first built them, so later iterations start warm), adds their cuts to the
-master, solves the master (its optimum is the lower bound LB), and picks the next point inside the level
-set {master cost ≤ LB + γ (UB − LB)} (Pecci and Jenkins 2025, as MacroEnergySolvers.jl does). The upper
+master, solves the master (its optimum is the lower bound LB), and picks as the next point the one nearest
+the best so far inside the level set {master cost ≤ LB + γ (UB − LB)} (the level set of Pecci and Jenkins
+2025 and MacroEnergySolvers.jl; :mod:`~greenzone.optimize.decompose.master`). The upper
 bound UB is the master's fixed cost plus the subperiods' operating cost at a point whose dispatch uses no
 penalised slack: a real plan whose capacities dispatch over every hour at that cost. It stops when
 (UB − LB) / |UB| ≤ the gap.
@@ -265,7 +266,7 @@ def _loop(zone, profiles, year, d, lay, start, options, client, on_progress, thr
     times = {"subproblems_s": 0.0, "master_s": 0.0, "level_set_s": 0.0}
     history: list[Progress] = []
     best, upper, upper_penalised, lower = None, np.inf, np.inf, -np.inf
-    point, gap = start, np.inf
+    point, gap, cheapest = start, np.inf, start
     solve_s, solve_iterations = 0.0, 0
     try:
         for iteration in range(1, options.max_iterations + 1):
@@ -275,7 +276,8 @@ def _loop(zone, profiles, year, d, lay, start, options, client, on_progress, thr
             solve_s += sum(e.run_time_s for e in evals)
             solve_iterations += sum(e.iterations for e in evals)
             cost = master.fixed_cost(point[0, : lay.n_capacity]) + sum(e.value for e in evals)
-            upper_penalised = min(upper_penalised, cost)
+            if cost < upper_penalised:
+                cheapest, upper_penalised = point, cost
             if sum(e.slack for e in evals) <= SLACK_TOLERANCE * lay.n_sub and cost < upper:
                 best, upper = point, cost
             cuts.add([e.value for e in evals], np.stack([e.slope for e in evals]), point)
@@ -296,7 +298,9 @@ def _loop(zone, profiles, year, d, lay, start, options, client, on_progress, thr
             point = unstabilised
             if options.gamma > 0 and np.isfinite(upper_penalised):
                 t0 = time.perf_counter()
-                inside = master.level_point(cuts, lower + options.gamma * (upper_penalised - lower))
+                # the stability centre: the best real plan, else the cheapest point with penalties
+                centre, top = (best, upper) if best is not None else (cheapest, upper_penalised)
+                inside = master.level_point(cuts, lower + options.gamma * (top - lower), centre)
                 times["level_set_s"] += time.perf_counter() - t0
                 if inside is not None:
                     point = inside[1]
