@@ -253,7 +253,10 @@ class Master:
     def solve(self, cuts: Cuts) -> tuple[Solution, np.ndarray, LinearProgram]:
         """The master LP's optimum (its objective is a lower bound) and every subperiod's linking vector."""
         lp, cols = self.build(cuts)
-        solution = require_optimal(solve(lp, SolverOptions(method="dual_simplex", threads=1)), "the master")
+        solution = solve(lp, SolverOptions(method="dual_simplex", threads=1))
+        if not solution.ok:  # dual simplex can end "unknown" on a master with many steep cuts
+            solution = solve(lp, SolverOptions(method="ipm", threads=1))
+        require_optimal(solution, "the master")
         return solution, solution.x[cols], lp
 
     def level_point(self, cuts: Cuts, level: float, centre: np.ndarray) -> tuple[Solution, np.ndarray] | None:
