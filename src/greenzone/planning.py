@@ -55,6 +55,11 @@ costs, the fuel budgets and the CO2 cap (which bind the average year, not each y
 per 8,760 hours. Every hour weighs the same, so each year weighs by its hours (a leap year 8,784/8,760).
 ``time_resolution`` then ends in "over N weather years".
 
+With ``decomposition=`` (:mod:`greenzone.planning_decomposed`) the plan is hourly, solved by temporal
+decomposition to a stated gap; ``objective_usd_per_year`` is then the upper bound (the cost of the joined
+weekly dispatch), and the attributes ``decomposition_*`` hold the lower bound, gap, iterations and time per
+stage (docs/decomposition.md).
+
 A plan is only ever built from an optimal solve: a time limit or numerical failure raises
 :class:`~greenzone.errors.SolverError`, an infeasible zone :class:`~greenzone.errors.InfeasibleError` with a
 diagnosis in the zone's terms.

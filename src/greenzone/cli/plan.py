@@ -275,9 +275,7 @@ def run(
         resolution = f"{typical_days} typical days" if aggregate else f"{p.sizes['time']:,} hours"
         progress.stage("build", f"building the linear program ({resolution})")
         days = typical_days if aggregate else None
-        if decomposition is not None:
-            if target is not None:
-                raise typer.BadParameter("--decompose does not yet run the reliability loop; leave one out")
+        if decomposition is not None and target is None:
             progress.stage(
                 "solve", "temporal decomposition: the 16-typical-day start, then weekly subproblems"
             )
@@ -288,7 +286,17 @@ def run(
             result, extra = plan(z, p, typical_days=days, options=options, on_solve=on_solve), {}
         else:
             reliable = _reliable_plan(
-                progress, z, p, days, options, target, adequacy_years, outages, max_iterations, seed
+                progress,
+                z,
+                p,
+                days,
+                options,
+                target,
+                adequacy_years,
+                outages,
+                max_iterations,
+                seed,
+                decomposition,
             )
             result, extra = reliable.plan, _reliability_figures(reliable, target, folder)
         figures = _key_figures(progress, z, result, p, aggregate, check) | extra
@@ -404,7 +412,9 @@ def _check(progress: Progress, z, result, p, aggregate: bool) -> dict:
     return figures
 
 
-def _reliable_plan(progress, z, p, typical_days, options, target, years, outages, max_iterations, seed):
+def _reliable_plan(
+    progress, z, p, typical_days, options, target, years, outages, max_iterations, seed, decomposition=None
+):
     """Reliability-constrained planning (``run --lole-max``), each iteration shown."""
     from greenzone.adequacy import synthetic_years
     from greenzone.reliability import plan_reliable
@@ -417,7 +427,11 @@ def _reliable_plan(progress, z, p, typical_days, options, target, years, outages
         line = (
             f"iteration {record['iteration']}: LOLE {record['lole_h_per_year']:.2f} h/yr, EUE "
             f"{record['eue_mwh_per_year']:,.1f} MWh/yr, cost {record['cost_usd_per_year'] / 1e6:,.3f} MUSD/yr, "
-            f"{len(record['stress_days'])} stress days"
+            + (
+                f"{len(record['stress_years'])} stress years"
+                if "stress_years" in record
+                else f"{len(record['stress_days'])} stress days"
+            )
         )
         log.info("reliability %s", line)
         console.print(line)
@@ -432,6 +446,7 @@ def _reliable_plan(progress, z, p, typical_days, options, target, years, outages
         max_iterations=max_iterations,
         on_iteration=shown,
         options=options,
+        decomposition=decomposition,
     )
     console.print(
         ("[green]" if result.met else "[yellow]")
