@@ -79,7 +79,7 @@ def _check_real_plan(zone, prof, result, reference):
     assert (x >= lp.col_lower - FEASIBLE * (1 + np.abs(x))).all()
     assert (x <= lp.col_upper + FEASIBLE * (1 + np.abs(x))).all()
     cost = float(lp.col_cost @ x) + lp.objective_constant
-    assert cost == pytest.approx(result.upper, rel=1e-5)  # HiGHS's tolerances (presolved, 1e-7 primal)
+    assert cost == pytest.approx(result.upper, rel=1e-5)  # HiGHS's tolerances, slack ≤ 1e-3 at its penalty
 
 
 def _decomposed(zone, prof, **options):

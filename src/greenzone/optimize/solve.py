@@ -545,12 +545,6 @@ class PersistentSolver:
         """Change a variable block's costs (see :meth:`LinearProgram.update_costs`)."""
         self.lp.update_costs(block, cost)
 
-    def change_options(self, options: SolverOptions) -> None:
-        """Solve with ``options`` from now on, keeping the model and its basis (e.g. presolve for a fast cold
-        solve, then off for warm re-solves)."""
-        self.options = options
-        _apply_options(self._highs, options)
-
     def solve(self) -> Solution:
         """Push pending changes into HiGHS and solve, warm-starting from the last basis.
 

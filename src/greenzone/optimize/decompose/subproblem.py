@@ -33,8 +33,9 @@ PENALTY_FACTOR = 10.0
 """Penalty M per unit of σ, as a multiple of the value of lost load per MWh (divided by the least
 efficiency for store levels, by the least emission factor for CO2) [-]."""
 
-SLACK_TOLERANCE = 1e-6
-"""σ summed over a subperiod below which its dispatch is a real one [MWh, t CO2]."""
+SLACK_TOLERANCE = 1e-3
+"""σ summed over a subperiod below which its dispatch is a real one [MWh, t CO2]: a kWh, within the
+solver's tolerances on a week of a zone's balance rows."""
 
 LIMIT_ROWS = ("renewable_share", "co2_cap", "fuel_budget")
 
@@ -101,11 +102,9 @@ class Subproblem:
             excess = lp.add_variables(f"{row}_excess", coords=dict(block.coords), cost=penalty)
             lp.add_terms(row, [(-1.0, excess.index)])
             self._slack.append(excess.name)
-        # the first solve presolves (a cold Karabakh week: 0.09 s against 0.46 s without), every solve that
-        # gives a cut does not: with presolve on, the Karabakh zone's cuts stayed weak (LB stuck at -188 MUSD/yr
-        # after 16 iterations where presolve off reached the 0.1% gap in 13)
-        self.solver = PersistentSolver(lp, SolverOptions(method="dual_simplex", threads=1))
-        self._cold = True
+        # presolve off: with it on (every solve, or only the first, cold one: 0.09 s against 0.46 s for a
+        # Karabakh week), the first cuts were weaker (LB -188 against -168 MUSD/yr) and the bound then stuck
+        self.solver = PersistentSolver(lp, SolverOptions(method="dual_simplex", threads=1, presolve=False))
 
     def _end_row(self, lp, prefix: str, labels: list[str], level, penalty: float) -> None:
         coords = {prefix: labels}
@@ -150,16 +149,10 @@ class Subproblem:
         from greenzone.optimize.solve import require_optimal
 
         self.set_point(z)
-        what = f"subperiod {self.w}'s dispatch"
-        run_time = 0.0
-        if self._cold:  # a presolved cold solve for the basis, then the cut's solve from it without presolve
-            run_time = require_optimal(self.solver.solve(), what=what).run_time_s
-            self.solver.change_options(SolverOptions(method="dual_simplex", threads=1, presolve=False))
-            self._cold = False
-        solution = require_optimal(self.solver.solve(), what=what)
-        return self._evaluation(solution, keep_solution, run_time)
+        solution = require_optimal(self.solver.solve(), what=f"subperiod {self.w}'s dispatch")
+        return self._evaluation(solution, keep_solution)
 
-    def _evaluation(self, solution: Solution, keep_solution: bool, earlier_s: float = 0.0) -> Evaluation:
+    def _evaluation(self, solution: Solution, keep_solution: bool) -> Evaluation:
         lp, parts, f = self.model.lp, self.layout.slices(), self.weight
         slope = np.zeros(self.layout.size)
         for name in CAPACITY_BLOCKS:
@@ -180,7 +173,7 @@ class Subproblem:
             value=f * float(solution.objective),
             slope=f * slope,
             slack=slack,
-            run_time_s=earlier_s + float(solution.run_time_s),
+            run_time_s=float(solution.run_time_s),
             iterations=int(solution.iterations.total),
             hourly=self._hourly(solution) if keep_solution else None,
         )
