@@ -285,3 +285,12 @@ def test_run_refuses_decompose_without_hourly(tmp_path, monkeypatch, capsys):
             monkeypatch, capsys, "run", str(zone_path), *refused, "--out", str(tmp_path / "x")
         )
         assert code == 2 and "--hourly" in err
+
+
+def test_the_gap_not_reached_within_the_iterations_raises_with_the_bounds(tmp_path):
+    from greenzone.errors import SolverError
+
+    zone = _mixed_zone(tmp_path)
+    prof = _weeks(zone, 3, weeks=2)
+    with pytest.raises(SolverError, match=r"within 2 iterations: decomposition: iteration 2, lower .* gap"):
+        _decomposed(zone, prof, hours=84, max_iterations=2)
