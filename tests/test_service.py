@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -114,6 +115,7 @@ ROUTES = [
     ("POST", "/zones/two/schedules/{id}/reproduce", "operator"),
     ("POST", "/zones/two/actuals", "operator"),
     ("GET", "/zones/two/audit", "admin"),
+    ("GET", "/zones/two/jobs/{job}", "viewer"),
 ]
 LEVEL = {"viewer": 0, "operator": 1, "admin": 2}
 
@@ -128,8 +130,10 @@ def test_tokens_and_roles_on_every_route(service, method, route, least, who):
         with client(service["server"], tokens["operator"]) as c:
             service["table_schedule"] = _post_schedule(c, run).json()["id"]
             c.post("/zones/two/actuals", json={"actuals_csv": forecast_text(run, scale=1.2)})
+            long = {"state": STATE, "forecast_csv": forecast_text(run, hours=72)}
+            service["table_job"] = c.post("/zones/two/schedules", json=long).json()["job"]
     schedule_id = service["table_schedule"]
-    path = route.replace("{id}", str(schedule_id))
+    path = route.replace("{id}", str(schedule_id)).replace("{job}", service["table_job"])
     body = None
     if route.endswith("/schedules"):
         body = {"state": STATE, "forecast_csv": forecast_text(run)} if method == "POST" else None
@@ -364,3 +368,55 @@ def test_concurrent_requests_are_all_stored(service):
     for t in threads:
         t.join()
     assert len(answers) == 6 and len(set(answers)) == 3  # one schedule per key, however they race
+
+
+def test_a_request_past_a_day_ahead_is_a_job_polled_to_its_schedule(service, tmp_path, monkeypatch, capsys):
+    """72 hours: 202 with a job at once, polled until done; the schedule equals greenzone schedule's."""
+    run = service["run"]
+    forecast = forecast_text(run, hours=72, start="2027-04-01")
+    with client(service["server"], service["tokens"]["operator"]) as c:
+        short = forecast_text(run, hours=72).replace("cf:jabrayil/solar_fixed [-]", "cf:jabrayil/solar [-]")
+        bad = c.post("/zones/two/schedules", json={"state": STATE, "forecast_csv": short})
+        assert bad.status_code == 422 and "names no unit of the zone" in bad.json()["detail"]  # never queued
+        failing = c.post("/zones/two/schedules", json={"state": {"x/battery": 1}, "forecast_csv": forecast})
+        assert failing.status_code == 202  # the units are checked by the window model, in the job
+        for _ in range(600):
+            job = c.get(failing.json()["poll"]).json()
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["state"] == "failed" and job["error_status"] == 422
+        assert job["error"].startswith("state: unknown storage or reservoir 'x/battery'")
+        queued = c.post(
+            "/zones/two/schedules",
+            json={"state": STATE, "forecast_csv": forecast},
+            headers={"Idempotency-Key": "long"},
+        )
+        assert queued.status_code == 202 and queued.json()["state"] in ("queued", "running", "done")
+        poll = queued.json()["poll"]
+        for _ in range(600):
+            job = c.get(poll).json()
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["state"] == "done", job
+        made = c.get(job["schedule"]).json()
+        same = c.post(
+            "/zones/two/schedules",
+            json={"state": STATE, "forecast_csv": forecast},
+            headers={"Idempotency-Key": "long"},
+        )
+        assert same.status_code == 200 and same.json()["id"] == job["schedule_id"]  # the stored schedule
+        assert c.get("/zones/two/jobs/nope").status_code == 404
+    (tmp_path / "state.json").write_text(json.dumps(STATE))
+    (tmp_path / "forecast.csv").write_text(forecast)
+    code, _, err = cli_main(
+        monkeypatch, capsys, "schedule", str(run), "--state", str(tmp_path / "state.json"),
+        "--forecast", str(tmp_path / "forecast.csv"), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 0, err
+    with xr.open_dataset(tmp_path / "out" / "schedule.nc") as ds:
+        table = schedule_table(ds.load())
+    assert made["hours"] == 72 and list(made["schedule"]["columns"]) == list(table.columns)
+    for name in table.columns:
+        assert np.array_equal(np.array(made["schedule"]["columns"][name]), table[name].to_numpy()), name
