@@ -420,3 +420,33 @@ def test_a_request_past_a_day_ahead_is_a_job_polled_to_its_schedule(service, tmp
     assert made["hours"] == 72 and list(made["schedule"]["columns"]) == list(table.columns)
     for name in table.columns:
         assert np.array_equal(np.array(made["schedule"]["columns"][name]), table[name].to_numpy()), name
+
+
+def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
+    """A database at schema version 1 (before jobs) is upgraded at connect: version 2, the jobs table, every
+    row kept; connecting again changes nothing."""
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_engine(url)
+    with old.begin() as conn:
+        db.schema_version.create(conn)
+        version, description, step = db.MIGRATIONS[0]
+        step(conn)
+        conn.execute(
+            db.schema_version.insert().values(version=version, description=description, applied_at=db.now())
+        )
+        conn.execute(db.tokens.insert().values(name="kept", token_sha256="0" * 64, created_at=db.now()))
+    old.dispose()
+    assert (
+        "jobs"
+        not in sqlite3.connect(tmp_path / "old.db").execute("select name from sqlite_master").fetchall()
+    )
+    for _ in range(2):
+        engine = db.connect(tmp_path / "old.db")
+        assert "jobs" in db.tables(engine)
+        engine.dispose()
+    con = sqlite3.connect(tmp_path / "old.db")
+    assert [v for (v,) in con.execute("select version from schema_version order by version")] == [1, 2]
+    assert con.execute("select name from tokens").fetchall() == [("kept",)]
+    assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
