@@ -10,6 +10,7 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -291,31 +292,83 @@ def test_past_the_rate_a_token_gets_429_not_a_timeout(tmp_path, service):
         assert float(limited.headers["retry-after"]) > 0
 
 
-def test_an_infeasible_day_is_409_with_its_diagnosis_and_a_solver_limit_503(service, monkeypatch):
-    """In process (the window LP is feasible by construction: load may be shed, store floors are soft), the
-    errors that do reach a route are answered with their message and status, never 500."""
+def test_an_infeasible_day_is_409_with_the_clis_diagnosis(tmp_path, monkeypatch, capsys):
+    """A reservoir asked to release more water than it holds and receives: 409 with the cause (the forecast
+    column, the hour, the water short), the message `greenzone schedule` prints with exit code 3."""
+    import shutil
+
+    from greenzone.output import write_netcdf
+    from greenzone.planning import plan
+    from plan_helpers import two_node_profiles, two_node_zone
+
+    zone, path = two_node_zone(tmp_path)
+    profiles = two_node_profiles(zone)
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copyfile(path, run / "zone.yaml")
+    write_netcdf(profiles, run / "profiles.nc")
+    write_netcdf(plan(zone, profiles), run / "plan.nc")
+    hours = 24
+    frame = {
+        "time": [f"2027-03-01 {h:02d}:00" for h in range(hours)],
+        "demand:a [MW]": [30.0] * hours,
+        "demand:b [MW]": [15.0] * hours,
+        "cf:a/solar_fixed [-]": [0.5] * hours,
+        "cf:b/wind_onshore [-]": [0.3] * hours,
+        "inflow:b/hydro_reservoir [MW]": [8.0] * hours,
+        "min_release:b/hydro_reservoir [MW]": [500.0] * hours,
+    }
+    forecast = pd.DataFrame(frame).to_csv(index=False)
+    state = {"b/hydro_reservoir": 100.0}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    (tmp_path / "forecast.csv").write_text(forecast)
+    code, _, err = cli_main(
+        monkeypatch, capsys, "schedule", str(run), "--state", str(tmp_path / "state.json"),
+        "--forecast", str(tmp_path / "forecast.csv"), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 3, err
+    engine = db.connect(tmp_path / "hydro.db")
+    zones.add_zone(engine, "hydro", run)
+    token = auth.create_token(engine, "op")
+    auth.grant(engine, "op", "hydro", "operator")
+    engine.dispose()
+    with Server(tmp_path / "hydro.db") as server, client(server, token) as c:
+        answer = c.post("/zones/hydro/schedules", json={"state": state, "forecast_csv": forecast})
+        listed = c.get("/zones/hydro/schedules").json()
+    assert answer.status_code == 409, answer.text
+    detail = answer.json()["detail"]
+    assert detail.startswith("the schedule from 2027-03-01 00:00:00 is infeasible:")
+    assert (
+        "min_release:b/hydro_reservoir [MW]: b/hydro_reservoir must release 500.0 MWh by 2027-03-01 00:00"
+        in detail
+    )
+    assert " ".join(detail.split()) in " ".join(err.split())  # the CLI's own message
+    assert listed == []  # nothing stored
+
+
+def test_a_solver_past_its_time_limit_is_503(service, monkeypatch):
+    """In process: a SolverError reaching the route is answered with its message and 503, never 500."""
     from fastapi.testclient import TestClient
 
-    from greenzone.errors import InfeasibleError, SolverError
+    from greenzone.errors import SolverError
     from greenzone.service import app as service_app
     from greenzone.service import scheduling
 
     engine = db.connect(service["base"] / "service.db")
     app = service_app.create_app(engine)
-    for error, status in ((InfeasibleError("node jabrayil: demand exceeds every supply"), 409),
-                          (SolverError("the schedule: time limit of 30 s reached"), 503)):  # fmt: skip
+    error = SolverError("the schedule from 2027-03-01 00:00:00: HiGHS stopped at its time limit of 30 s")
 
-        def fail(*_args, error=error, **_kwargs):
-            raise error
+    def fail(*_args, **_kwargs):
+        raise error
 
-        monkeypatch.setattr(scheduling, "make_schedule", fail)
-        with TestClient(app) as c:
-            answer = c.post(
-                "/zones/two/schedules",
-                json={"state": STATE, "forecast_csv": forecast_text(service["run"])},
-                headers={"Authorization": f"Bearer {service['tokens']['operator']}"},
-            )
-        assert answer.status_code == status and answer.json()["detail"] == str(error)
+    monkeypatch.setattr(scheduling, "make_schedule", fail)
+    with TestClient(app) as c:
+        answer = c.post(
+            "/zones/two/schedules",
+            json={"state": STATE, "forecast_csv": forecast_text(service["run"])},
+            headers={"Authorization": f"Bearer {service['tokens']['operator']}"},
+        )
+    assert answer.status_code == 503 and answer.json()["detail"] == str(error)
     engine.dispose()
 
 
