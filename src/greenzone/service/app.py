@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 
 from greenzone import __version__
 from greenzone.errors import GreenzoneError
+from greenzone.operate.schedule import forecast_columns
 from greenzone.runfolder import RunFolderError
 from greenzone.service import actuals, db, jobs, scheduling
 from greenzone.service.auth import Caller, authenticate
@@ -177,7 +178,7 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
             "zone_fingerprint": row.zone_fingerprint,
             "nodes": z.node_ids,
             "storage_units": _units(run, "storage"),
-            "forecast_columns": _forecast_columns(run),
+            "forecast_columns": forecast_columns(run.zone, run.profiles, run.plan),
         }
 
     @app.post("/zones/{zone}/schedules", status_code=201)
@@ -321,23 +322,3 @@ def _units(run, kind: str) -> list[str]:
         for s in energy[kind].values
         if float(energy.sel(node=n, **{kind: s})) > 0
     ]
-
-
-def _forecast_columns(run) -> list[str]:
-    """The columns a forecast for this zone must hold (as ``greenzone schedule`` asks for them)."""
-    from greenzone.zone.schema import VARIABLE_KINDS
-
-    zone, plan, p = run.zone, run.plan, run.profiles
-    out = []
-    for j, node in enumerate(zone.nodes):
-        if float(p["demand"].isel(node=j).max()) > 0:
-            out.append(f"demand:{node.id} [MW]")
-        for tech in node.technologies:
-            if tech not in list(p["technology"].values):
-                continue
-            kind = zone.technologies[tech].kind
-            if kind in VARIABLE_KINDS and float(plan["capacity"].sel(node=node.id, technology=tech)) > 0:
-                out.append(f"cf:{node.id}/{tech} [-]")
-            if kind == "hydro_reservoir":
-                out.append(f"inflow:{node.id}/{tech} [MW]")
-    return out
