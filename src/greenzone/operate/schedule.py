@@ -223,19 +223,19 @@ def forecast_columns(zone: Zone, profiles: xr.Dataset, capacities: xr.Dataset | 
     factor of every solar, wind and run-of-river unit (with capacity in ``capacities``, a Plan, when given)
     and the inflow of every reservoir (module docstring)."""
     techs = list(profiles["technology"].values)
+    peak = profiles["demand"].max("time").sel(node=zone.node_ids).values
+    capacity = None
+    if capacities is not None and "capacity" in capacities:
+        capacity = capacities["capacity"].transpose("node", "technology").to_pandas()
     out = []
     for j, node in enumerate(zone.nodes):
-        if float(profiles["demand"].isel(node=j).max()) > 0:
+        if float(peak[j]) > 0:
             out.append(f"demand:{node.id} [MW]")
         for tech in node.technologies:
             if tech not in techs:
                 continue
             kind = zone.technologies[tech].kind
-            built = (
-                capacities is None
-                or "capacity" not in capacities
-                or float(capacities["capacity"].sel(node=node.id, technology=tech)) > 0
-            )
+            built = capacity is None or float(capacity.loc[node.id, tech]) > 0
             if kind in VARIABLE_KINDS and built:
                 out.append(f"cf:{node.id}/{tech} [-]")
             if kind == "hydro_reservoir":
@@ -389,27 +389,34 @@ def schedule_dataset(zone: Zone, window: Window) -> xr.Dataset:
 
 def schedule_table(ds: xr.Dataset) -> pd.DataFrame:
     """The schedule as one row per hour and a column per unit, link and grid connection [MW, MWh]."""
+
+    def grid(name: str, *dims: str) -> np.ndarray:  # (time, ...) values in the order of ``dims``
+        return ds[name].transpose("time", *dims).values
+
+    dispatch = grid("dispatch", "node", "technology")
+    level, charge, discharge = (
+        grid(v, "node", "storage") for v in ("storage_level", "storage_charge", "storage_discharge")
+    )
+    reservoir = grid("reservoir_level", "node", "technology")
+    unserved, flow = grid("unserved", "node"), grid("flow", "link")
     out = {}
-    for node in ds["node"].values:
-        for tech in ds["technology"].values:
-            values = ds["dispatch"].sel(node=node, technology=tech).values
+    for i, node in enumerate(ds["node"].values):
+        for k, tech in enumerate(ds["technology"].values):
+            values = dispatch[:, i, k]
             if np.abs(values).max() > 0:
                 out[f"dispatch:{node}/{tech} [MW]"] = values
-        for store in ds["storage"].values:
-            level = ds["storage_level"].sel(node=node, storage=store).values
-            net = (ds["storage_discharge"] - ds["storage_charge"]).sel(node=node, storage=store).values
-            if np.abs(level).max() > 0 or np.abs(net).max() > 0:
+        for k, store in enumerate(ds["storage"].values):
+            net = discharge[:, i, k] - charge[:, i, k]
+            if np.abs(level[:, i, k]).max() > 0 or np.abs(net).max() > 0:
                 out[f"storage_net_discharge:{node}/{store} [MW]"] = net
-                out[f"storage_level:{node}/{store} [MWh]"] = level
-        for tech in ds["technology"].values:
-            level = ds["reservoir_level"].sel(node=node, technology=tech).values
-            if np.abs(level).max() > 0:
-                out[f"reservoir_level:{node}/{tech} [MWh]"] = level
-        unserved = ds["unserved"].sel(node=node).values
-        if unserved.max() > 0:
-            out[f"unserved:{node} [MW]"] = unserved
-    for link in ds["link"].values:
-        out[f"flow:{link} [MW]"] = ds["flow"].sel(link=link).values
+                out[f"storage_level:{node}/{store} [MWh]"] = level[:, i, k]
+        for k, tech in enumerate(ds["technology"].values):
+            if np.abs(reservoir[:, i, k]).max() > 0:
+                out[f"reservoir_level:{node}/{tech} [MWh]"] = reservoir[:, i, k]
+        if unserved[:, i].max() > 0:
+            out[f"unserved:{node} [MW]"] = unserved[:, i]
+    for j, link in enumerate(ds["link"].values):
+        out[f"flow:{link} [MW]"] = flow[:, j]
     out["grid_import [MW]"] = ds["grid_import"].values
     out["grid_export [MW]"] = ds["grid_export"].values
     return pd.DataFrame(out, index=pd.DatetimeIndex(ds.indexes["time"], name="time"))
