@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -503,3 +504,11 @@ def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
     assert [v for (v,) in con.execute("select version from schema_version order by version")] == [1, 2]
     assert con.execute("select name from tokens").fetchall() == [("kept",)]
     assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_openapi_document_lists_every_route_of_the_table(service):
+    schema = httpx.get(service["server"].url + "/openapi.json").json()
+    paths = {path.replace("{schedule_id}", "{id}").replace("{job_id}", "{job}") for path in schema["paths"]}
+    for _method, route, _role in ROUTES:
+        assert route.replace("/zones/two", "/zones/{zone}") in paths, route
+    assert schema["info"]["title"] == "greenzone service"
