@@ -1,6 +1,6 @@
 """The HTTP routes of ``greenzone serve`` (FastAPI; OpenAPI docs at /docs).
 
-Every route but ``/health`` and the control-room page needs ``Authorization: Bearer <token>``: 401 without a
+Every route but ``/health``, the OpenAPI document and the control-room page needs ``Authorization: Bearer <token>``: 401 without a
 valid token, 404 for a zone the token holds no role on, 403 for a role too low, 429 past the token's request
 rate. Bad input gets the CLI's message with 422, an infeasible schedule its diagnosis with 409, a solver past
 its time limit 503; a request body past the size limit 413. See docs/service.md for the table of routes.
