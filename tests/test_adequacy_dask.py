@@ -1,5 +1,6 @@
-"""Adequacy years on Dask: the same pure year function as a task on a cluster started here (a scheduler and
-two worker processes on loopback) gives the figures of the serial loop, bit for bit."""
+"""Adequacy years on Dask: the same pure year function as a task on a cluster started here (a `dask scheduler`
+and two `dask worker` processes on loopback, reached by address as `adequacy --scheduler` does) gives the
+figures of the serial loop, bit for bit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dask_cluster import launched_cluster
 from greenzone.adequacy import assess, profile_years
 from greenzone.operate import existing_capacities
 from plan_helpers import hand_profiles
@@ -14,22 +16,13 @@ from test_adequacy import thermal_zone
 
 
 def test_adequacy_years_on_a_dask_cluster_equal_the_serial_loop(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     gas = {"mw": 30, "spec": {"unit_size_mw": 10, "forced_outage_rate": 0.2, "mean_time_to_repair_h": 5}}
     zone = thermal_zone(tmp_path, gas)
     years = profile_years([hand_profiles(zone, 240, demand={"a": 21.0})] * 3)
     serial = assess(zone, existing_capacities(zone), years, outages=True, seed=5, workers=1)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=50,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        on_dask = assess(zone, existing_capacities(zone), years, outages=True, seed=5, client=client)
+    with launched_cluster(tmp_path / "cluster") as address:
+        on_dask = assess(zone, existing_capacities(zone), years, outages=True, seed=5, scheduler=address)
     assert on_dask.summary["workers"] == 2
     pd.testing.assert_frame_equal(
         serial.per_year.drop(columns="run_time_s"), on_dask.per_year.drop(columns="run_time_s")

@@ -23,9 +23,11 @@ REL = 1e-6
 """Hand optima hold to this relative tolerance (and builds that must be 0 to this many MW)."""
 
 
-def one_node(tmp_path, technologies, *, pathway_section, land=None, rate=0.0, tech_specs=None):
+def one_node(
+    tmp_path, technologies, *, pathway_section, land=None, rate=0.0, tech_specs=None, node_fields=None
+):
     tmp_path.mkdir(exist_ok=True)
-    node = {"id": "a", "lat": 40.0, "lon": 47.0, "technologies": technologies}
+    node = {"id": "a", "lat": 40.0, "lon": 47.0, "technologies": technologies, **(node_fields or {})}
     if land is not None:
         node["usable_land_km2"] = land
     body = {

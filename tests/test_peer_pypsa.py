@@ -121,7 +121,7 @@ CASES = [
         technologies:
           battery: {max_duration_h: 4}
         policy:
-          renewable_share_min: 0.45
+          renewable_share_min: 0.5
           allow_unserved: false
         """,
     ),

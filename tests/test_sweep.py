@@ -1,5 +1,5 @@
 """Scenario sweeps: the sweep file expanded into cases, cases run on a real Dask cluster on loopback (a
-scheduler and two worker processes started here), results cached by content, the Parquet catalog, faults
+`dask scheduler` and two `dask worker` processes started here as programs of their own), results cached by content, the Parquet catalog, faults
 (an infeasible case, a task that raises, a worker killed mid-case: slow).
 
 Every case is the two-node test zone planned on its first 48 hours, so a case takes about a second or two.
@@ -18,6 +18,7 @@ import xarray as xr
 import yaml
 
 from cli_helpers import cli_main
+from dask_cluster import launched_cluster
 from greenzone.kpi import kpis
 from greenzone.optimize.solve import SolverOptions
 from greenzone.planning import plan
@@ -53,19 +54,10 @@ BASE = {
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(tmp_path_factory):
+    """A client of a real cluster: a `dask scheduler` and two `dask worker` processes started on loopback."""
     distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=50,
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
+    with launched_cluster(tmp_path_factory.mktemp("cluster")) as address, distributed.Client(address) as c:
         yield c
 
 
@@ -155,6 +147,40 @@ def test_grid_paired_and_sample_expand_to_their_product(tmp_path):
     assert len({c.hash for c in sweep.cases}) == len(sweep.cases)
 
 
+def test_sampled_distributions_follow_their_laws(tmp_path):
+    """Latin hypercube through each distribution's inverse: every one of the n equal-probability strata of
+    each law holds exactly one sample (an exact test of the law, not a statistical one)."""
+    from scipy import stats
+
+    n = 120
+    ranges = {
+        "technologies.solar_fixed.capex_usd_per_kw": {
+            "range": [400, 1000],
+            "distribution": "triangular",
+            "mode": 500,
+        },
+        "grid.import_price_usd_per_mwh": {"range": [40, 120], "distribution": "normal", "mean": 70, "sd": 15},
+        "grid.export_price_usd_per_mwh": {"choice": [30, 40, 55], "weights": [1, 2, 1]},
+    }
+    sweep = read_sweep(write_sweep(tmp_path, {"sample": {"n": n, "seed": 2, "ranges": ranges}}))
+    rows = [c.params for c in sweep.cases]
+    laws = {
+        "technologies.solar_fixed.capex_usd_per_kw": stats.triang(c=100 / 600, loc=400, scale=600),
+        "grid.import_price_usd_per_mwh": stats.truncnorm((40 - 70) / 15, (120 - 70) / 15, loc=70, scale=15),
+    }
+    for name, law in laws.items():
+        values = np.array([r[name] for r in rows])
+        strata = np.floor(law.cdf(values) * n + 1e-9).astype(int)
+        assert sorted(strata) == list(range(n)), name
+    capex = np.array([r["technologies.solar_fixed.capex_usd_per_kw"] for r in rows])
+    assert capex.mean() == pytest.approx((400 + 500 + 1000) / 3, rel=0.01)
+    counts = pd.Series([r["grid.export_price_usd_per_mwh"] for r in rows]).value_counts().to_dict()
+    assert counts == {40: 60, 30: 30, 55: 30}
+    assert all(
+        c.zone.grid.export_price_usd_per_mwh == c.params["grid.export_price_usd_per_mwh"] for c in sweep.cases
+    )
+
+
 def test_max_cases_takes_a_seeded_subset_that_grows_by_adding(tmp_path):
     sweep = read_sweep(write_sweep(tmp_path, {"grid": {"grid.export_price_usd_per_mwh": list(range(20))}}))
     three, five = sweep.subset(3), sweep.subset(5)
@@ -195,6 +221,36 @@ def test_bad_sweep_files_are_one_message_with_exit_2(tmp_path, monkeypatch, caps
         "range": ({"sample": {"n": 2, "ranges": {"weather.seed": [5, 1]}}}, None, "low < high"),
         "scale of a name": ({"grid": {"grid.node": {"scale": [1, 2]}}}, None, "scale multiplies a number"),
         "nothing varied": ({}, None, "nothing is varied"),
+        "unknown distribution": (
+            {"sample": {"n": 2, "ranges": {"weather.seed": {"range": [1, 5], "distribution": "gamma"}}}},
+            None,
+            "distribution must be one of uniform, loguniform, triangular, normal",
+        ),
+        "mode outside": (
+            {
+                "sample": {
+                    "n": 2,
+                    "ranges": {"weather.seed": {"range": [1, 5], "distribution": "triangular", "mode": 9}},
+                }
+            },
+            None,
+            "mode 9.0 lies outside the range",
+        ),
+        "option of another law": (
+            {"sample": {"n": 2, "ranges": {"weather.seed": {"range": [1, 5], "sd": 2}}}},
+            None,
+            "sd does not apply to a uniform range",
+        ),
+        "weights": (
+            {"sample": {"n": 2, "ranges": {"weather.seed": {"choice": [1, 2], "weights": [1]}}}},
+            None,
+            "weights must be 2 numbers",
+        ),
+        "adequacy of a pathway": (
+            {"grid": {"weather.seed": [1]}},
+            {"kind": "pathway", "adequacy": {"weather_years": 2}},
+            "run.adequacy: an adequacy study dispatches a plan's fleet",
+        ),
     }
     for name, (parameters, run, expected) in cases.items():
         folder = tmp_path / name.replace(" ", "_")
@@ -237,6 +293,48 @@ def test_a_sweep_case_equals_the_monolithic_plan(first_run, tmp_path):
         assert (out / row["result"].item() / "plan.nc").is_file()
         assert row["time_s"].item() > 0 and not row["cached"].item()
     assert outcome.progress.computed == 4 and outcome.progress.cached == 0
+
+
+def test_an_adequacy_case_equals_assess_of_its_plan_and_has_its_own_report(
+    client, tmp_path, monkeypatch, capsys
+):
+    """run.adequacy: each case's plan dispatched over its weather years in the case's task, with the figures
+    of assess() on the same plan; the case folder holds adequacy.json/.nc and its own report.html (loading the
+    sweep folder's one plotly.js), linked from the sweep's page."""
+    from greenzone.adequacy import assess, synthetic_years
+
+    run = {
+        "hours": 48,
+        "method": "dual_simplex",
+        "adequacy": {"weather_years": 1, "outages": True, "outage_seed": 3},
+    }
+    sweep = read_sweep(write_sweep(tmp_path, {"grid": {"grid.export_price_usd_per_mwh": [20]}}, run))
+    out = tmp_path / "out"
+    outcome = run_sweep(sweep, out, client=client)
+    assert outcome.progress.done == 1
+    catalog = pd.read_parquet(out / CATALOG)
+    for price in (20,):
+        row = catalog[catalog["grid.export_price_usd_per_mwh"] == price].iloc[0]
+        folder = out / row["result"]
+        result, _ = _direct(tmp_path / str(price), price)
+        zone = load_zone(tmp_path / str(price) / "zone.yaml")
+        direct = assess(zone, result, synthetic_years(zone, 1), outages=True, seed=3, workers=1)
+        stored = json.loads((folder / "adequacy.json").read_text())
+        assert [{k: v for k, v in y.items() if k != "run_time_s"} for y in stored["per_year"]] == [
+            {k: v for k, v in y.items() if k != "run_time_s"}
+            for y in json.loads(json.dumps(direct.to_json()["per_year"]))
+        ]
+        for name in ("lole_h_per_year", "eue_mwh_per_year", "lolp", "operating_cost_usd_per_year"):
+            assert row[f"adequacy.{name}"] == direct.summary[name]
+        assert row["adequacy.weather_years"] == 1
+        page = (folder / "report.html").read_text()
+        assert '<script src="../../plotly.min.js"></script>' in page and 'id="adequacy"' in page
+        assert (folder / "adequacy.nc").is_file()
+    assert (out / "plotly.min.js").read_text().startswith("/**")
+    code, _, err = cli_main(monkeypatch, capsys, "sweep-report", str(out))
+    assert code == 0, err
+    sweep_page = (out / "report.html").read_text()
+    assert sweep_page.count('/report.html">report</a>') == 1
 
 
 def test_an_infeasible_case_is_reported_failed_while_the_others_complete(first_run):
@@ -340,7 +438,7 @@ def test_the_karabakh_example_sweep_expands_to_over_100_cases():
     case = next(
         c
         for c in sweep.cases
-        if c.params["nodes[*].demand.annual_mwh (scale)"] == 1.25
+        if c.params["nodes[*].demand.population (scale)"] == 1.25
         and c.params["nodes[*].usable_land_km2 (scale)"] == 0.5
     )
     for node, before in zip(case.zone.nodes, base.nodes, strict=True):
@@ -348,10 +446,7 @@ def test_the_karabakh_example_sweep_expands_to_over_100_cases():
         if before.demand is None:  # [*] leaves out the nodes without demand (the hydro plants)
             assert node.demand is None
         else:
-            assert (
-                node.demand.annual_mwh.interpolated(2040)
-                == before.demand.annual_mwh.interpolated(2040) * 1.25
-            )
+            assert node.demand.annual_at(2040) == pytest.approx(before.demand.annual_at(2040) * 1.25)
 
 
 # ---------------------------------------------------------------------------------------------- outputs

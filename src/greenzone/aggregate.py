@@ -393,27 +393,3 @@ def typical_days(
         extreme_clusters=extreme_clusters,
         n_hours_per_period=HOURS_PER_DAY,
     )
-
-
-def recorded_error(
-    zone_fingerprint: str, typical_days: int, *, linking: bool, weather_seed, weather_years
-) -> dict | None:
-    """The measured error of a typical-day plan of a shipped zone, if one was recorded for exactly this zone,
-    weather and number of typical days (``data/aggregation_errors.yaml``, written from
-    ``benchmarks/typical_periods.py``); None otherwise."""
-    from importlib import resources
-
-    import yaml
-
-    path = resources.files("greenzone.data").joinpath("aggregation_errors.yaml")
-    records = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    for record in records:
-        if (
-            record.get("zone_fingerprint") == zone_fingerprint
-            and int(record.get("typical_days", -1)) == int(typical_days)
-            and bool(record.get("linking")) == bool(linking)
-            and str(record.get("weather_seed")) == str(weather_seed)
-            and str(record.get("weather_years")) == str(weather_years)
-        ):
-            return record
-    return None

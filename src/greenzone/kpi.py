@@ -127,23 +127,36 @@ def land_used(plan: xr.Dataset, zone: Zone) -> float:
 
 
 def investment(plan: xr.Dataset, zone: Zone) -> float:
-    """Overnight cost of new capacity: capex × (capacity − existing), storage and links included [USD]."""
+    """Overnight cost of new capacity: capex × (capacity − existing), storage and links included [USD].
+
+    Existing is what the plan counted as in service before it (its ``*_existing`` variables: the zone's
+    existing capacity and the dated assets in service in the plan's year), the zone's own figures where the
+    plan does not carry them."""
     total = 0.0
+
+    def existing(name: str, fallback: float, **where) -> float:
+        return float(plan[name].sel(**where)) if name in plan else fallback
+
     for node in zone.nodes:
         for tech_id, nt in node.technologies.items():
             spec = zone.technologies[tech_id]
             if spec.kind in STORAGE_KINDS:
-                power = float(plan["storage_discharge_capacity"].sel(node=node.id, storage=tech_id))
-                charge = float(plan["storage_charge_capacity"].sel(node=node.id, storage=tech_id))
-                energy = float(plan["storage_energy"].sel(node=node.id, storage=tech_id))
-                total += 1000 * spec.capex_usd_per_kw * max(power - nt.existing_mw, 0.0)
-                total += 1000 * spec.capex_usd_per_kwh * max(energy - nt.existing_energy_mwh, 0.0)
+                at = {"node": node.id, "storage": tech_id}
+                power = float(plan["storage_discharge_capacity"].sel(**at))
+                charge = float(plan["storage_charge_capacity"].sel(**at))
+                energy = float(plan["storage_energy"].sel(**at))
+                power_ex = existing("storage_discharge_capacity_existing", nt.existing_mw, **at)
+                energy_ex = existing("storage_energy_existing", nt.existing_energy_mwh, **at)
+                total += 1000 * spec.capex_usd_per_kw * max(power - power_ex, 0.0)
+                total += 1000 * spec.capex_usd_per_kwh * max(energy - energy_ex, 0.0)
                 if spec.separate_charge_rating:
                     total += 1000 * spec.charge_capex_usd_per_kw * max(charge - nt.existing_charge_mw, 0.0)
             else:
                 mw = float(plan["capacity"].sel(node=node.id, technology=tech_id))
-                total += 1000 * spec.capex_usd_per_kw * max(mw - nt.existing_mw, 0.0)
+                mw_ex = existing("capacity_existing", nt.existing_mw, node=node.id, technology=tech_id)
+                total += 1000 * spec.capex_usd_per_kw * max(mw - mw_ex, 0.0)
     for link in zone.links:
         mw = float(plan["link_capacity"].sel(link=link.name))
-        total += link.capex_usd_per_mw_km * link.length_km * max(mw - link.existing_mw, 0.0)
+        mw_ex = existing("link_capacity_existing", link.existing_mw, link=link.name)
+        total += link.capex_usd_per_mw_km * link.length_km * max(mw - mw_ex, 0.0)
     return float(np.round(total, 6))

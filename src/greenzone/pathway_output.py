@@ -26,13 +26,18 @@ land_used, land_cleared      (period, node)               [km^2]     cleared: us
 land_value                   (period, node)               [USD/km^2  what one more km^2 cleared in the period
                                                           /yr]       would save a year (0: land not binding)
 export_at_limit              (period)                     [h/yr]     hours the grid export is at its limit
+generation                   (period, technology)         [MWh/yr]   generation, every node
+grid_import, grid_export     (period)                     [MWh/yr]   energy bought and sold at the grid
+import_max, export_max       (period)                     [MW]       the grid connection's limits then
+renewable_share_value        (period)                     [USD/MWh]  the renewable-share row's dual (0: the
+                                                                     target does not bind)
 years, discounted_years      (period)                     [yr]       years the period stands for, discounted
 ============================ ============================ ========== ==========================================
 
 Coordinates ``kind`` and ``storage_kind`` (what each technology is), ``link_from``/``link_to`` and the nodes'
 ``lat``/``lon`` (for maps by period). Attributes: ``mode`` (perfect_foresight or myopic), ``discount_rate``, ``base_year`` (costs are discounted to
 it), ``total_cost_usd`` (Σ cost_discounted; for perfect foresight also the LP's ``objective_usd``), the zone's
-name and fingerprint, and ``demand_note`` (how demand between given years is read).
+name and fingerprint, ``grid_node`` and ``demand_note`` (how demand between given years is read).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from greenzone.optimize.formulation.vintages import CAPACITY_BLOCKS, Vintage, zo
 from greenzone.optimize.solve import Solution
 from greenzone.planning import _to_grid
 from greenzone.zone.fingerprint import zone_fingerprint
+from greenzone.zone.scenarios import scenario_zone
 from greenzone.zone.schema import Zone
 
 FIXED_BLOCKS = frozenset(block for block, _, _ in CAPACITY_BLOCKS.values())
@@ -71,13 +77,18 @@ class PeriodResult:
     demand: np.ndarray  # (n,) [MWh/yr]
     land_value: np.ndarray  # (n,) [USD/km^2/yr], 0 where land does not bind or has no limit
     export_at_limit: float  # [h/yr]
+    generation: np.ndarray | None = None  # (g,) [MWh/yr]
+    grid_energy: tuple[float, float] = (0.0, 0.0)  # import, export [MWh/yr]
+    renewable_value: float = 0.0  # [USD/MWh] the renewable-share row's dual, 0 where it does not bind
 
     @classmethod
-    def of(cls, model: PathwayModel, solution: Solution, period: int) -> PeriodResult:
-        """Read period ``period`` of a solved pathway model."""
-        m: Model = model.models[period]
+    def of(
+        cls, model: PathwayModel, solution: Solution, period: int, scenario: str | None = None
+    ) -> PeriodResult:
+        """Read period ``period`` (of ``scenario`` in a stochastic pathway) of a solved pathway model."""
+        m: Model = model.model(period, scenario)
         d, x = m.data, solution.x
-        weight = model.period_factor(period)
+        weight = model.period_factor(period, scenario)
         fixed = operation = 0.0
         for name, block in m.lp.variables.items():
             sl = slice(block.offset, block.offset + block.size)
@@ -91,7 +102,7 @@ class PeriodResult:
         for family, (block, _, _) in CAPACITY_BLOCKS.items():
             if family in model.builds:
                 capacity[family] = m.lp.variable_values(block, x)
-                build[family] = model.lp.variable_values(f"build_{family}", x)[:, b]
+                build[family] = model.build_values(family, x, scenario)[:, b]
         dispatch = m.lp.variable_values("dispatch", x)
         aw = d.alpha * d.weights
         emissions = float((d.gen_emission @ dispatch) @ aw)
@@ -103,11 +114,30 @@ class PeriodResult:
             rows = [d.nodes.index(n) for n in block.coords["node"]]
             land_value[rows] = -m.lp.constraint_duals("land", solution.y) / weight
         at_limit = 0.0
-        if d.grid_node is not None and d.export_max > 0:
+        grid_energy = (0.0, 0.0)
+        if d.grid_node is not None:
             exports = m.lp.variable_values("grid_export", x)
-            at_limit = float(aw @ (exports >= d.export_max * (1 - 1e-6)))
+            imports = m.lp.variable_values("grid_import", x)
+            grid_energy = (float(imports @ aw), float(exports @ aw))
+            if d.export_max > 0:
+                at_limit = float(aw @ (exports >= d.export_max * (1 - 1e-6)))
+        renewable = 0.0
+        if "renewable_share" in m.lp.constraints:  # [USD/MWh of local demand]: what the target costs
+            renewable = float(-m.lp.constraint_duals("renewable_share", solution.y).sum()) / weight
         return cls(
-            period, d, capacity, build, fixed, operation, emissions, d.demand @ aw, land_value, at_limit
+            period,
+            d,
+            capacity,
+            build,
+            fixed,
+            operation,
+            emissions,
+            d.demand @ aw,
+            land_value,
+            at_limit,
+            generation=dispatch @ aw,
+            grid_energy=grid_energy,
+            renewable_value=renewable,
         )
 
     def vintages(self, zone: Zone) -> list[Vintage]:
@@ -196,6 +226,24 @@ def pathway_dataset(zone: Zone, hz, results: list[PeriodResult], *, mode: str) -
             np.array([r.export_at_limit for r in results]),
             {"units": "h/yr", "long_name": "hours a year the grid export is at its limit"},
         ),
+        "generation": (
+            ("period", "technology"),
+            np.stack([_by_tech(r, techs) for r in results]),
+            {"units": "MWh/yr", "long_name": "generation by technology, every node"},
+        ),
+        "grid_import": (("period",), np.array([r.grid_energy[0] for r in results]), {"units": "MWh/yr"}),
+        "grid_export": (("period",), np.array([r.grid_energy[1] for r in results]), {"units": "MWh/yr"}),
+        "import_max": (("period",), np.array([r.data.import_max for r in results]), {"units": "MW"}),
+        "export_max": (("period",), np.array([r.data.export_max for r in results]), {"units": "MW"}),
+        "renewable_share_value": (
+            ("period",),
+            np.array([r.renewable_value for r in results]),
+            {
+                "units": "USD/MWh",
+                "long_name": "what the renewable-share target costs per MWh of renewable supply it forces "
+                "(its row's dual; 0: not binding)",
+            },
+        ),
         "years": (("period",), np.asarray(hz.years, dtype=float), {"units": "yr"}),
         "discounted_years": (("period",), hz.discounted, {"units": "yr"}),
     }
@@ -226,9 +274,61 @@ def pathway_dataset(zone: Zone, hz, results: list[PeriodResult], *, mode: str) -
             "zone": zone.name,
             "zone_fingerprint": zone_fingerprint(zone),
             "demand_note": "annual demand interpolated linearly between the years the zone gives",
+            "grid_node": "" if zone.grid is None else zone.grid.node,
         }
     )
     return ds
+
+
+def stochastic_dataset(
+    zone: Zone,
+    hz,
+    paths: dict[str, list[PeriodResult]],
+    probability: dict[str, float],
+    values: dict[str, float],
+    wait_and_see: dict[str, float],
+    fixed_first: dict[str, float],
+) -> xr.Dataset:
+    """The Pathway dataset of a stochastic pathway: each scenario's path (:func:`pathway_dataset`) along a
+    ``scenario`` dimension (the first period the same in all), with ``probability``, ``wait_and_see_cost``
+    (the scenario planned alone) and ``mean_value_first_cost`` (the scenario with the mean-value solution's
+    first period) by scenario [USD], and the attributes ``objective_usd`` (the expected discounted cost),
+    ``mean_value_cost_usd``, ``eev_usd``, ``wait_and_see_usd``, ``vss_usd`` and ``evpi_usd``."""
+    names = list(paths)
+    each = [pathway_dataset(scenario_zone(zone, s), hz, paths[s], mode="stochastic") for s in names]
+    shared = ["years", "discounted_years"]
+    ds = xr.concat([d.drop_vars(shared) for d in each], dim="scenario", combine_attrs="override")
+    ds = ds.assign_coords(scenario=names).assign({name: each[0][name] for name in shared})
+    ds["probability"] = ("scenario", [probability[s] for s in names], {"units": "1"})
+    ds["scenario_cost"] = (
+        ds["cost_discounted"]
+        .sum("period")
+        .assign_attrs(units="USD", long_name="the scenario's discounted cost on the stochastic path")
+    )
+    ds["wait_and_see_cost"] = (
+        "scenario",
+        [wait_and_see[s] for s in names],
+        {"units": "USD", "long_name": "discounted cost of the scenario planned knowing it is the one"},
+    )
+    ds["mean_value_first_cost"] = (
+        "scenario",
+        [fixed_first[s] for s in names],
+        {"units": "USD", "long_name": "discounted cost with the mean-value solution's first-period builds"},
+    )
+    ds.attrs.update({k: float(v) for k, v in values.items()})
+    ds.attrs["total_cost_usd"] = float(values["objective_usd"])
+    ds.attrs["zone_fingerprint"] = zone_fingerprint(zone)
+    ds.attrs["scenarios"] = ", ".join(names)
+    return ds
+
+
+def _by_tech(r: PeriodResult, techs: list[str]) -> np.ndarray:
+    """A period's generation summed by technology [MWh/yr]."""
+    out = np.zeros(len(techs))
+    if r.generation is not None:
+        for g, tech in enumerate(r.data.gen_tech):
+            out[techs.index(tech)] += r.generation[g]
+    return out
 
 
 def _links(results: list[PeriodResult], what: str) -> np.ndarray:
@@ -279,8 +379,21 @@ def _dated_changes(zone: Zone, results, nodes, techs, stores):
     return added, retired_g, retired_s
 
 
+STOCHASTIC_FIGURES = (
+    "mean_value_cost_usd",
+    "eev_usd",
+    "wait_and_see_usd",
+    "vss_usd",
+    "evpi_usd",
+)
+"""The stochastic pathway's figures besides its expected cost (docs/pathway.md)."""
+
+
 def pathway_kpis(ds: xr.Dataset) -> dict:
-    """Key figures per period and for the whole path (definitions: docs/formulation.md, "Pathway")."""
+    """Key figures per period and for the whole path (definitions: docs/formulation.md, "Pathway"); for a
+    stochastic pathway, the expected cost, VSS and EVPI and each scenario's figures (docs/pathway.md)."""
+    if "scenario" in ds.dims:
+        return _stochastic_kpis(ds)
     per_period = []
     for p in ds["period"].values:
         one = ds.sel(period=p)
@@ -327,4 +440,41 @@ def pathway_kpis(ds: xr.Dataset) -> dict:
     return {"path": path, "periods": per_period}
 
 
-__all__ = ["PeriodResult", "pathway_dataset", "pathway_kpis"]
+def _finite(value) -> float | None:
+    """A figure for JSON: None where it is infinite (the mean-value first period cannot be completed in a
+    scenario, so EEV and VSS are unbounded)."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _stochastic_kpis(ds: xr.Dataset) -> dict:
+    scenarios = {}
+    for name in ds["scenario"].values:
+        one = ds.sel(scenario=name)
+        one.attrs = {**ds.attrs, "total_cost_usd": float(one["scenario_cost"])}
+        figures = pathway_kpis(one)
+        figures["path"].update(
+            probability=float(one["probability"]),
+            wait_and_see_cost_usd=float(one["wait_and_see_cost"]),
+            mean_value_first_cost_usd=_finite(one["mean_value_first_cost"]),
+        )
+        scenarios[str(name)] = figures
+    first = ds.isel(scenario=0, period=0)
+    path = {
+        "mode": "stochastic",
+        "periods": [int(p) for p in ds["period"].values],
+        "scenarios": [str(s) for s in ds["scenario"].values],
+        "probabilities": {
+            str(s): float(p) for s, p in zip(ds["scenario"].values, ds["probability"].values, strict=True)
+        },
+        "expected_cost_discounted_usd": float(ds.attrs["objective_usd"]),
+        "total_cost_discounted_usd": float(ds.attrs["objective_usd"]),
+        **{k: _finite(ds.attrs[k]) for k in STOCHASTIC_FIGURES},
+        "first_period_new_capacity_mw": {
+            t: float(first["new_capacity"].sel(technology=t).sum()) for t in ds["technology"].values
+        },
+    }
+    return {"path": path, "scenarios": scenarios}
+
+
+__all__ = ["PeriodResult", "pathway_dataset", "pathway_kpis", "stochastic_dataset"]

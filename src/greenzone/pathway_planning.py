@@ -11,6 +11,14 @@
 Each period runs on its own profiles (its year's demand, interpolated between the given years) hourly or, with
 ``typical_days=N``, on N typical days of its own (:func:`greenzone.aggregate.typical_days`) with storage and
 reservoirs linked across the year. The result is the Pathway dataset of :mod:`greenzone.pathway_output`.
+
+``stochastic=True`` plans the zone's clearance scenarios (``pathway.scenarios``) two-stage: the first period
+once for every scenario, each later period per scenario, the expected discounted cost as objective (one LP,
+:func:`~greenzone.optimize.formulation.pathway.build_pathway_model` with branches). Against the same LPs
+solved per scenario it reports the value of the stochastic solution, VSS = EEV − SP (EEV: the expected cost
+with the first period's builds fixed to the mean-value solution's, the mean-value problem planned on each
+period's expected cleared land) and the expected value of perfect information, EVPI = SP − Σ_s π_s WS_s (WS_s:
+scenario s planned knowing it is s). Both are ≥ 0 up to the solver's tolerance.
 A zone without a pathway section is planned as one period of one year, its ``year``: the same LP as
 :func:`greenzone.planning.plan`.
 """
@@ -24,22 +32,21 @@ import numpy as np
 import xarray as xr
 
 from greenzone.aggregate import typical_days as cluster_days
-from greenzone.errors import InfeasibleError
+from greenzone.errors import InfeasibleError, ZoneError
+from greenzone.optimize.diagnose_pathway import diagnose_pathway
 from greenzone.optimize.formulation.data import Periods
-from greenzone.optimize.formulation.pathway import PathwayModel, build_pathway_model, discounted_years
-from greenzone.optimize.formulation.vintages import Vintage
-from greenzone.optimize.solve import Method, Solution, SolverOptions, require_optimal, solve
-from greenzone.pathway_output import PeriodResult, pathway_dataset
-from greenzone.planning import DEFAULT_METHOD, _check_numerics
-from greenzone.zone.schema import VARIABLE_KINDS, Zone
-
-INFEASIBLE_HINT = (
-    "Each period must be feasible with what is in service then: plan the zone for one period's year "
-    "(greenzone run with 'year' set to it) to have the cause named, or allow unserved load "
-    "(policy.allow_unserved) to see where supply falls short; the pathway's own diagnosis by period is not "
-    "built yet."
+from greenzone.optimize.formulation.pathway import (
+    Branch,
+    PathwayModel,
+    build_pathway_model,
+    discounted_years,
 )
-"""Appended to an infeasible pathway's message."""
+from greenzone.optimize.formulation.vintages import Vintage
+from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
+from greenzone.pathway_output import PeriodResult, pathway_dataset, stochastic_dataset
+from greenzone.planning import DEFAULT_METHOD, _check_numerics
+from greenzone.zone.scenarios import mean_value_zone, scenario_zone
+from greenzone.zone.schema import VARIABLE_KINDS, Zone
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ def pathway(
     profiles: Mapping[int, xr.Dataset] | xr.Dataset,
     *,
     myopic: bool = False,
+    stochastic: bool = False,
     typical_days: int | None = None,
     linking: bool = True,
     method: Method = DEFAULT_METHOD,
@@ -99,58 +107,64 @@ def pathway(
     profiles : each period's profiles keyed by its first year (:func:`pathway_profiles`), or one profiles
         dataset used as it is for every period.
     myopic : plan period by period instead of all periods at once.
+    stochastic : plan the zone's clearance scenarios two-stage (a ``scenario`` dimension on the result).
     typical_days : plan each period on this many typical days instead of every hour.
     linking : with ``typical_days``, link storage across each period's year (Kotzur et al. 2018).
     method, time_limit, threads, options : as for :func:`greenzone.planning.plan`.
     extra_constraints : hook called with the built :class:`PathwayModel` (each myopic step's).
     on_solve : called with the built model just before HiGHS starts.
     """
+    if myopic and stochastic:
+        raise ValueError("a pathway is myopic or stochastic, not both")
     options = options or SolverOptions(method=method, time_limit_s=time_limit, threads=threads)
     hz = horizon(zone)
     by_period = _profiles_by_period(hz, profiles)
     model_profiles, typical = {}, {}
     for p in hz.periods:
         model_profiles[p], typical[p] = _resolution(zone, by_period[p], typical_days, linking)
+    warnings: list[str] = []
 
-    def run(periods, years, discounted, vintages) -> tuple[PathwayModel, Solution]:
+    def build(z: Zone, periods, years, discounted, vintages, scenarios=()) -> PathwayModel:
         model = build_pathway_model(
-            zone,
+            z,
             model_profiles,
             periods=periods,
             years=years,
             discounted=discounted,
             typical=typical,
             vintages=vintages,
+            scenarios=scenarios,
             extra_constraints=extra_constraints,
         )
         warnings.extend(_check_numerics(model).warnings)
+        return model
+
+    def run(model: PathwayModel, what: str, diagnose: bool = True) -> Solution:
         if on_solve is not None:
             on_solve(model)
         solution = solve(model.lp, options)
-        label = ", ".join(str(p) for p in periods)
-        try:
-            require_optimal(solution, what=f"the pathway of '{zone.name}' (period {label})")
-        except InfeasibleError as err:
-            raise InfeasibleError(f"{err} {INFEASIBLE_HINT}") from None
-        return model, solution
+        if diagnose and solution.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
+            raise diagnose_pathway(model, zone.name, what) from None
+        require_optimal(solution, what=f"the pathway of '{zone.name}' ({what})")
+        return solution
 
-    results: list[PeriodResult] = []
-    warnings: list[str] = []
-    if not myopic:
-        model, solution = run(hz.periods, hz.years, hz.discounted, ())
+    if stochastic:
+        ds = _stochastic(zone, hz, build, run)
+    elif not myopic:
+        model = build(zone, hz.periods, hz.years, hz.discounted, ())
+        solution = run(model, "period " + ", ".join(str(p) for p in hz.periods))
         results = [PeriodResult.of(model, solution, p) for p in hz.periods]
-        objective = float(solution.objective) * model.cost_scale
+        ds = pathway_dataset(zone, hz, results, mode="perfect_foresight")
+        ds.attrs["objective_usd"] = float(solution.objective) * model.cost_scale
     else:
         handed: list[Vintage] = []
+        results = []
         for k, p in enumerate(hz.periods):
-            model, solution = run([p], [hz.years[k]], [hz.discounted[k]], handed)
-            result = PeriodResult.of(model, solution, p)
+            model = build(zone, [p], [hz.years[k]], [hz.discounted[k]], handed)
+            result = PeriodResult.of(model, run(model, f"period {p}"), p)
             results.append(result)
             handed += result.vintages(zone)
-        objective = float("nan")
-    ds = pathway_dataset(zone, hz, results, mode="myopic" if myopic else "perfect_foresight")
-    if not myopic:
-        ds.attrs["objective_usd"] = objective
+        ds = pathway_dataset(zone, hz, results, mode="myopic")
     ds.attrs["numerics_warnings"] = " | ".join(warnings)
     ds.attrs["time_resolution"] = (
         "hourly"
@@ -159,6 +173,58 @@ def pathway(
         + (" (Kotzur storage linking)" if linking else " (without storage linking)")
     )
     return ds
+
+
+def _stochastic(zone: Zone, hz: Horizon, build, run) -> xr.Dataset:
+    """The two-stage pathway of the zone's clearance scenarios, with VSS and EVPI (this module's docstring)."""
+    scenarios = zone.pathway.scenarios if zone.pathway is not None else []
+    if not scenarios:
+        raise ZoneError(
+            f"{zone.zone_file or zone.name}: pathway.scenarios: the zone names no clearance scenarios; add "
+            "some (name, probability, clearance_pace or usable_land_km2) or plan without --stochastic"
+        )
+    branches = [Branch(s.name, s.probability, scenario_zone(zone, s.name)) for s in scenarios]
+    args = (hz.periods, hz.years, hz.discounted, ())
+    model = build(zone, *args, branches)
+    solution = run(model, "stochastic, scenarios " + ", ".join(b.name for b in branches))
+    paths = {b.name: [PeriodResult.of(model, solution, p, b.name) for p in hz.periods] for b in branches}
+    expected = float(solution.objective) * model.cost_scale
+    mean = build(mean_value_zone(zone), *args)
+    mean_solution = run(mean, "the mean-value problem, on each period's expected cleared land")
+    first = {f: np.maximum(mean.build_values(f, mean_solution.x)[:, 0], 0.0) for f in mean.builds}
+    wait_and_see, fixed = {}, {}
+    for b in branches:
+        own = build(b.zone, *args)
+        wait_and_see[b.name] = float(run(own, f"scenario {b.name} alone").objective) * own.cost_scale
+        for family, block in own.builds.items():
+            lower = np.zeros(block.shape)
+            lower[:, 0] = first[family]
+            upper = np.full(block.shape, np.inf)
+            upper[:, 0] = first[family]
+            own.lp.update_bounds(block.name, lower=lower, upper=upper)
+        fixed[b.name] = _fixed_first_cost(own, run, b.name)
+    probability = {b.name: b.probability for b in branches}
+    eev = sum(probability[s] * fixed[s] for s in fixed)
+    ws = sum(probability[s] * wait_and_see[s] for s in wait_and_see)
+    values = {
+        "objective_usd": expected,
+        "mean_value_cost_usd": float(mean_solution.objective) * mean.cost_scale,
+        "eev_usd": eev,
+        "wait_and_see_usd": ws,
+        "vss_usd": eev - expected,
+        "evpi_usd": expected - ws,
+    }
+    return stochastic_dataset(zone, hz, paths, probability, values, wait_and_see, fixed)
+
+
+def _fixed_first_cost(model: PathwayModel, run, name: str) -> float:
+    """A scenario's discounted cost with the first period's builds fixed [USD]; inf where that fleet cannot
+    be completed to a feasible path in the scenario."""
+    try:
+        solution = run(model, f"scenario {name} with the mean-value first period", diagnose=False)
+    except InfeasibleError:
+        return float("inf")
+    return float(solution.objective) * model.cost_scale
 
 
 def _profiles_by_period(hz: Horizon, profiles) -> dict[int, xr.Dataset]:

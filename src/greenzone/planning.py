@@ -273,7 +273,7 @@ def expand_plan(
             "typical_days_dates": ",".join(f"{t:%Y-%m-%d}" for t in aggregation.cluster_days),
         }
     )
-    from greenzone.aggregate import recorded_error
+    from greenzone.aggregation_records import recorded_error
 
     record = recorded_error(
         out.attrs["zone_fingerprint"],
@@ -281,6 +281,7 @@ def expand_plan(
         linking=periods.linking,
         weather_seed=profiles.attrs.get("weather_seed", ""),
         weather_years=len(set(pd.DatetimeIndex(profiles.indexes["time"]).year)),
+        hours=len(aggregation.original_time),
     )
     if record is not None:
         out.attrs["typical_days_measured_cost_error"] = (
@@ -290,7 +291,7 @@ def expand_plan(
     else:
         out.attrs["typical_days_measured_cost_error"] = (
             "not measured for this zone and weather: run with --check (the plan's fleet dispatched over "
-            "every hour), or compare with a plan on more typical days (benchmarks/typical_periods.py)"
+            "every hour), or measure it with benchmarks/aggregation_record.py"
         )
     return out
 

@@ -13,7 +13,7 @@ from greenzone.adequacy.outages import (
     sample_availability,
 )
 from greenzone.adequacy.output import read_adequacy, write_adequacy
-from greenzone.adequacy.years import WeatherYear, given_years, profile_years, synthetic_years
+from greenzone.adequacy.years import WeatherYear, given_years, profile_years, synthetic_years, zone_years
 
 __all__ = [
     "LOL_TOLERANCE_MW",
@@ -28,4 +28,5 @@ __all__ = [
     "sample_availability",
     "synthetic_years",
     "write_adequacy",
+    "zone_years",
 ]

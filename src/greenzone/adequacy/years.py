@@ -95,6 +95,31 @@ def given_years(
     return out
 
 
+DEFAULT_SYNTHETIC_YEARS = 30
+"""Synthetic weather years an adequacy study takes unless told otherwise."""
+
+
+def zone_years(
+    zone: Zone, count: int | None = None, *, seed: int | None = None, source: str | None = None, path=None
+) -> tuple[list[WeatherYear], str]:
+    """The weather years an adequacy study of ``zone`` runs over, and a label saying what they are.
+
+    Synthetic weather (the zone's source, or ``source="synthetic"``, with no ``path``): ``count`` years
+    (default :data:`DEFAULT_SYNTHETIC_YEARS`) with ``seed`` (default the zone's). Any other source, or a weather
+    file ``path``: the whole calendar years of that weather (the first ``count``), as :func:`given_years`.
+    """
+    source = source or zone.weather.source
+    if source == "synthetic" and path is None:
+        years = synthetic_years(zone, count or DEFAULT_SYNTHETIC_YEARS, seed=seed)
+        return years, f"{len(years)} synthetic weather years (seed {years[0].seed})"
+    from greenzone.weather import load_weather
+
+    weather = load_weather(zone, source=source, path=path)
+    origin = str(path or zone.weather.path or source)
+    years = given_years(weather, origin=origin, timezone=zone.timezone, count=count)
+    return years, f"{len(years)} weather years from {path or source}"
+
+
 def year_weather(zone: Zone, year: WeatherYear) -> xr.Dataset:
     """The Weather of one year (synthetic years are made here, in the calling process)."""
     from greenzone.weather import synthetic as synth

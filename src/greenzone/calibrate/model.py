@@ -11,6 +11,11 @@ output [MW] at its existing capacity, before curtailment, computed by the same c
 - solar: the PVWatts inverter of ``f`` times the DC output, times capacity;
 - wind: ``min(f cf, 1)`` times capacity.
 
+Metered output is what the plants delivered with their forced outages, which the plan's profiles leave to the
+adequacy analysis; each unit's output is therefore its expected output under them, the conversion's times the
+technology's availability ``1 - forced_outage_rate`` (a reservoir's turbines at that share of their capacity,
+the water they cannot take stored), so that the factor stands for flow or yield alone.
+
 Every model is non-decreasing in ``f``. Periods are calendar years or months in the zone's local time; a
 synthetic weather's years stand for any observed year (their mean and spread are compared), a measured
 weather's for themselves.
@@ -51,20 +56,24 @@ class UnitModel:
     inverter_efficiency: float = 1.0
     factor_now: float = 1.0
     """The unit's calibration factor in the zone [-] (1 without one)."""
+    availability: float = 1.0
+    """Share of the unit's capacity not on forced outage on average, ``1 - forced_outage_rate`` [-]."""
 
     def power_mw(self, factor: float) -> np.ndarray:
+        """Expected hourly output [MW] under forced outages at calibration factor ``factor`` [-]."""
+        available_mw = self.availability * self.capacity_mw
         if self.kind == "hydro_ror":
-            return self.capacity_mw * run_of_river_capacity_factor(self.base, self.plant, flow_factor=factor)
+            return available_mw * run_of_river_capacity_factor(self.base, self.plant, flow_factor=factor)
         if self.kind == "hydro_reservoir":
             return reservoir_release_mw(
                 factor * self.base,
-                self.capacity_mw,
+                available_mw,
                 self.plant.storage_mwh,
                 self.plant.initial_storage_share,
             )
         if self.kind == "solar":
-            return self.capacity_mw * inverter_capacity_factor(factor * self.base, self.inverter_efficiency)
-        return self.capacity_mw * np.minimum(factor * self.base, 1.0)
+            return available_mw * inverter_capacity_factor(factor * self.base, self.inverter_efficiency)
+        return available_mw * np.minimum(factor * self.base, 1.0)
 
 
 def reservoir_release_mw(
@@ -107,6 +116,7 @@ def group_models(zone: Zone, weather: xr.Dataset, group: Group) -> list[UnitMode
         capacity = plant.existing_mw if group.existing_mw > 0 else plant.rated_power_mw or 1.0
         common = {"unit": (node_id, tech_id), "kind": spec.kind, "capacity_mw": capacity}
         common["factor_now"] = plant.calibration_factor
+        common["availability"] = 1.0 - spec.forced_outage_rate
         if spec.kind in ("hydro_ror", "hydro_reservoir"):
             field = f"nodes[{j}].technologies.{tech_id}.river"
             discharge = river_discharge(weather, plant.river, field=field)

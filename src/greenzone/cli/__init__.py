@@ -3,7 +3,7 @@ the policies every command shares (outputs, run folders, progress, errors) live 
 :mod:`greenzone.cli.common` and the modules it calls.
 
 One module per command or command group: ``plan`` (validate, profiles, run), ``calibrate``, ``report``, ``export``
-(export-pypsa), ``operate`` (operate, schedule), ``adequacy``, ``pathway`` and ``sweep`` (sweep,
+(export-pypsa), ``operate`` (operate, schedule), ``adequacy``, ``pathway``, ``serve`` (serve, serve-admin) and ``sweep`` (sweep,
 sweep-report); a new command gets a module of its own.
 
 Exit codes: 0 ok, 1 other error (a bug in greenzone: the message says where the details are), 2 bad input
@@ -27,6 +27,7 @@ from greenzone.cli import (  # noqa: F401 (registers the commands)
     pathway,
     plan,
     report,
+    serve,
     sweep,
 )
 from greenzone.cli.common import METHODS, PYPSA_MISSING, Settings, app, errors

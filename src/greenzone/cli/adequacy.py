@@ -83,7 +83,7 @@ def adequacy(
     spread, per-year values and the worst events with their causes; OUT/report.html is the plan's report
     with an Adequacy section.
     """
-    from greenzone.adequacy import assess, given_years, synthetic_years, write_adequacy
+    from greenzone.adequacy import assess, write_adequacy, zone_years
     from greenzone.report import write_report
     from greenzone.runfolder import read_run
 
@@ -94,22 +94,9 @@ def adequacy(
     z, planned = run.zone, run.plan
     inputs = [*run.inputs(), ("the weather file", weather_file)]
     with Progress() as progress, output_folder(out, inputs, zone=z) as folder:
-        source = weather or z.weather.source
-        if source == "synthetic" and weather_file is None:
-            years = synthetic_years(z, weather_years or 30, seed=seed)
-            label = f"{len(years)} synthetic weather years (seed {years[0].seed})"
-        else:
-            from greenzone.weather import load_weather
-
-            progress.stage("weather", f"reading the {source} weather")
-            w = load_weather(z, source=source, path=weather_file)
-            years = given_years(
-                w,
-                origin=str(weather_file or z.weather.path or source),
-                timezone=z.timezone,
-                count=weather_years,
-            )
-            label = f"{len(years)} weather years from {weather_file or source}"
+        if (weather or z.weather.source) != "synthetic" or weather_file is not None:
+            progress.stage("weather", f"reading the {weather or z.weather.source} weather")
+        years, label = zone_years(z, weather_years, seed=seed, source=weather, path=weather_file)
         progress.stage("dispatch", f"{label}{', with outages' if outages else ''}")
 
         def done(n: int, total: int) -> None:

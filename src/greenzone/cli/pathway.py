@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -39,6 +40,14 @@ def pathway_command(
             "--myopic", help="plan period by period, each seeing only itself (default: perfect foresight)"
         ),
     ] = False,
+    stochastic: Annotated[
+        bool,
+        typer.Option(
+            "--stochastic",
+            help="plan the zone's clearance scenarios two-stage: the first period once for all, later periods "
+            "per scenario; reports VSS and EVPI",
+        ),
+    ] = False,
     typical_days: Annotated[
         int, typer.Option("--typical-days", min=3, help="typical days per period, storage linked")
     ] = DEFAULT_TYPICAL_DAYS,
@@ -57,16 +66,21 @@ def pathway_command(
 ) -> None:
     """Plan the zone's pathway (its pathway.periods): capacity, new build and retirement by period.
 
-    Writes OUT/pathway.nc (by period × node × technology; cost, emissions, land used against land cleared)
-    and OUT/kpis.json (per period and for the whole path), through a temporary folder that replaces OUT only
-    when everything is written. A zone without a pathway section is planned as one period, its year.
+    Writes OUT/pathway.nc (by period × node × technology; cost, emissions, land used against land cleared),
+    OUT/kpis.json (per period and for the whole path), OUT/report.html (what to build when) and zone.yaml,
+    through a temporary folder that replaces OUT only when everything is written. A zone without a pathway
+    section is planned as one period, its year. With --stochastic, pathway.nc has a scenario dimension and
+    kpis.json the expected cost, VSS and EVPI.
     """
     from greenzone.optimize.solve import SolverOptions
     from greenzone.output import write_netcdf, write_text
     from greenzone.pathway_output import pathway_kpis
     from greenzone.pathway_planning import pathway, pathway_profiles
+    from greenzone.report.pathway_page import write_pathway_report
     from greenzone.weather import load_weather
 
+    if myopic and stochastic:
+        raise typer.BadParameter("--myopic and --stochastic exclude each other; give one")
     zone_path, z, inputs = zone_and_inputs(zone)
     if z.pathway is None:
         console.print(
@@ -86,26 +100,60 @@ def pathway_command(
         progress.stage("profiles", "capacity factors, inflows and each period's demand")
         profiles = pathway_profiles(z, w)
         days = None if hourly or hours is not None else typical_days
-        mode = "myopic" if myopic else "perfect foresight"
+        mode = "myopic" if myopic else "stochastic" if stochastic else "perfect foresight"
         progress.stage("build", f"building the pathway LP ({mode}, {len(profiles)} period(s))")
         on_solve = lambda _model: progress.stage("solve", f"HiGHS {method}")  # noqa: E731
-        result = pathway(z, profiles, myopic=myopic, typical_days=days, options=options, on_solve=on_solve)
+        result = pathway(
+            z,
+            profiles,
+            myopic=myopic,
+            stochastic=stochastic,
+            typical_days=days,
+            options=options,
+            on_solve=on_solve,
+        )
         result.attrs["synthetic"] = int(w.attrs.get("synthetic", 0))
         result.attrs["weather_title"] = str(w.attrs.get("title", ""))
         figures = pathway_kpis(result)
+        progress.stage("report", "key figures and report.html")
         write_netcdf(result, folder / "pathway.nc")
         write_text(json.dumps(figures, indent=2) + "\n", folder / "kpis.json")
+        shutil.copyfile(zone_path, folder / "zone.yaml")
+        write_pathway_report(folder, zone=z)
     _print_path(figures)
+    console.print(f"report: [bold]{out.resolve() / 'report.html'}[/bold]")
 
 
 def _print_path(figures: dict) -> None:
-    """One line per period: new capacity and cost."""
+    """One line per period: new capacity and cost (per scenario, and VSS and EVPI, when stochastic)."""
+    if "scenarios" in figures:
+        for name, each in figures["scenarios"].items():
+            console.print(f"[bold]scenario {escape(name)}[/bold] (p = {each['path']['probability']:g})")
+            _print_periods(each)
+        path = figures["path"]
+        console.print(
+            f"expected cost {path['expected_cost_discounted_usd'] / 1e6:,.1f} MUSD discounted; "
+            f"VSS {_musd(path['vss_usd'])}, EVPI {_musd(path['evpi_usd'])}"
+        )
+        return
+    _print_periods(figures)
+    path = figures["path"]
+    console.print(
+        f"whole path ({path['mode']}): {path['total_cost_discounted_usd'] / 1e6:,.1f} MUSD discounted"
+    )
+
+
+def _musd(value: float | None) -> str:
+    return (
+        "unbounded (the mean-value first period fails a scenario)"
+        if value is None
+        else f"{value / 1e6:,.2f} MUSD"
+    )
+
+
+def _print_periods(figures: dict) -> None:
     for row in figures["periods"]:
         built = (
             ", ".join(f"{t} {mw:,.0f}" for t, mw in row["new_capacity_mw"].items() if mw > 0.5) or "nothing"
         )
         console.print(f"{row['period']}: builds {built} MW; {row['cost_usd_per_year'] / 1e6:,.1f} MUSD/yr")
-    path = figures["path"]
-    console.print(
-        f"whole path ({path['mode']}): {path['total_cost_discounted_usd'] / 1e6:,.1f} MUSD discounted"
-    )

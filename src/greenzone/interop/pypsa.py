@@ -321,6 +321,12 @@ def hourly_price(value: float | HourlySeries, time: pd.DatetimeIndex, zone: Zone
 def _refuse_dated_values(zone: Zone) -> None:
     """The export reads the zone's undated numbers only: refuse a zone whose pathway section changes the year's
     fleet, capex or grid (``plan`` on a year reads them), rather than export another problem than greenzone's."""
+    for i, node in enumerate(zone.nodes):
+        if node.usable_land_by_kind_km2:
+            raise ZoneError(
+                f"{zone.zone_file or 'the zone'}: nodes[{i}].usable_land_by_kind_km2: the PyPSA export does not "
+                "read land by technology kind yet; export a copy of the zone without it"
+            )
     pw = zone.pathway
     if pw is None:
         return
@@ -331,6 +337,7 @@ def _refuse_dated_values(zone: Zone) -> None:
             ("capex_usd_per_kw", pw.capex_usd_per_kw),
             ("capex_usd_per_kwh", pw.capex_usd_per_kwh),
             ("grid", pw.grid),
+            ("links", pw.links),
         )
         if given
     ]

@@ -28,6 +28,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +36,21 @@ import pandas as pd
 import xarray as xr
 
 from greenzone import safe_read
-from greenzone.operate.rolling import ForecastError, OperationModel, _by_unit, _check_forecast, initial_state
+from greenzone.operate.window import ForecastError, OperationModel, check_forecast, initial_state, unit_series
+from greenzone.optimize.solve import Solution, SolverOptions
 from greenzone.planning import _to_grid
 from greenzone.safe_read import parse_numbers, parse_times, read_csv_table, read_text
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
 
-__all__ = ["read_forecast_csv", "read_state_json", "schedule", "schedule_table"]
+__all__ = [
+    "Window",
+    "read_forecast_csv",
+    "read_state_json",
+    "schedule",
+    "schedule_dataset",
+    "schedule_table",
+    "schedule_window",
+]
 
 _UNITS = {"demand": "MW", "cf": "-", "inflow": "MW", "min_release": "MW"}
 _COLUMN = re.compile(r"^(demand|cf|inflow|min_release):([^\s\[]+)\s*\[([^\]]*)\]$")
@@ -224,15 +234,45 @@ def schedule(
     capacities: xr.Dataset,
     forecast: xr.Dataset,
     state: Mapping[str, float] | None = None,
+    *,
+    options: SolverOptions | None = None,
 ) -> xr.Dataset:
     """The optimal schedule of the forecast's hours from ``state`` (module docstring), as a Dataset of
-    dispatch, storage charge, discharge and level, flows, grid import and export and unserved load."""
+    dispatch, storage charge, discharge and level, flows, grid import and export and unserved load;
+    ``options`` for the window LP (e.g. a time limit; default dual simplex)."""
+    window = schedule_window(zone, capacities, forecast, state, options=options)
+    return schedule_dataset(zone, window)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One solved schedule window: the model's data, the checked forecast, the initial levels [MWh], the
+    solution and its values by block (unit, hour), as :meth:`OperationModel.schedule` gives them."""
+
+    d: object
+    forecast: xr.Dataset
+    storage0: np.ndarray
+    reservoir0: np.ndarray
+    solution: Solution
+    part: dict[str, np.ndarray]
+    generation_capacity: np.ndarray
+
+
+def schedule_window(
+    zone: Zone,
+    capacities: xr.Dataset,
+    forecast: xr.Dataset,
+    state: Mapping[str, float] | None = None,
+    *,
+    options: SolverOptions | None = None,
+) -> Window:
+    """The window LP of :func:`schedule` built, solved and read back (module docstring)."""
     horizon = forecast.sizes["time"]
     if horizon < 1:
         raise ForecastError("the forecast has no hours")
-    op = OperationModel(zone, capacities, forecast, horizon)
+    op = OperationModel(zone, capacities, forecast, horizon, options=options)
     d = op.d
-    forecast = _check_forecast(forecast, pd.Timestamp(forecast.indexes["time"][0]), horizon, forecast)
+    forecast = check_forecast(forecast, pd.Timestamp(forecast.indexes["time"][0]), horizon, forecast)
     sto0, res0 = initial_state(d, capacities, state)
     res_labels = [d.gen_labels[g] for g in d.res_gen]
     sto_target = np.full((len(d.sto_labels), horizon), -np.inf)
@@ -244,9 +284,9 @@ def schedule(
         hour = int((end - pd.Timestamp(year=end.year, month=1, day=1)) // pd.Timedelta("1h"))
         first = int((p_time[0] - pd.Timestamp(year=p_time[0].year, month=1, day=1)) // pd.Timedelta("1h"))
         at = (hour - first) % len(p_time)
-        sto_target[:, -1] = _by_unit(capacities["storage_level"], d.sto_labels, "storage")[:, at]
+        sto_target[:, -1] = unit_series(capacities["storage_level"], d.sto_labels, "storage")[:, at]
         if res_labels and "reservoir_level" in capacities:
-            res_target[:, -1] = _by_unit(capacities["reservoir_level"], res_labels, "technology")[:, at]
+            res_target[:, -1] = unit_series(capacities["reservoir_level"], res_labels, "technology")[:, at]
     fuel = None
     limited = np.flatnonzero(np.isfinite(d.fuel_budget))
     if limited.size:
@@ -259,9 +299,19 @@ def schedule(
         reservoir_target=res_target if res_labels else None,
         fuel_allowance=fuel,
     )
-    solution = op.solve(f"the schedule from {forecast.indexes['time'][0]}")
-    part = op.schedule(solution, horizon)
-    op.close()
+    try:
+        solution = op.solve(f"the schedule from {forecast.indexes['time'][0]}")
+        part = op.schedule(solution, horizon)
+    finally:
+        op.close()
+    return Window(d, forecast, sto0, res0, solution, part, op.fleet.gen.copy())
+
+
+def schedule_dataset(zone: Zone, window: Window) -> xr.Dataset:
+    """A solved window as the schedule Dataset (:func:`schedule`)."""
+    d, part, solution, forecast = window.d, window.part, window.solution, window.forecast
+    horizon = forecast.sizes["time"]
+    res_labels = [d.gen_labels[g] for g in d.res_gen]
     nodes, techs, stores = d.nodes, list(zone.generator_ids), list(zone.storage_ids)
     time = forecast.indexes["time"]
 
@@ -317,6 +367,7 @@ def schedule(
             "horizon_h": horizon,
             "solver_iterations": int(solution.iterations.total),
             "solver_time_s": float(solution.run_time_s),
+            "solver_status": solution.status.value,
         },
     )
     return ds

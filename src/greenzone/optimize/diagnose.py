@@ -38,11 +38,11 @@ def diagnose_infeasibility(
 ) -> InfeasibleError:
     """An :class:`InfeasibleError` whose message names each cause of infeasibility and the field to change."""
     model = build_model(zone, profiles, year=year, weights=weights)
-    lp, d = model.lp, model.data
+    lp = model.lp
     for name in lp.variables:
         lp.update_costs(name, 0.0)
     lp.set_objective_constant(0.0)
-    slacks = _add_slacks(model)
+    slacks = add_slacks(model)
     solution = solve(lp, _OPTIONS)
     if not solution.ok:
         return InfeasibleError(
@@ -53,9 +53,26 @@ def diagnose_infeasibility(
     messages: list[str] = []
     x = solution.x
     if "unserved" in slacks:
-        messages += _unserved_messages(model, lp.variable_values("unserved", x), x)
+        messages += unserved_messages(model, lp.variable_values("unserved", x), x)
     if "renewable_share" in slacks and lp.variable_values("slack_renewable_share", x).sum() > TOLERANCE:
         messages.append(_renewable_message(zone, profiles, year, weights))
+    if "land" in slacks:
+        messages += land_row_messages(model, lp.variable_values("slack_land", x), x)
+    if "land_by_kind" in slacks:
+        messages += land_row_messages(model, lp.variable_values("slack_land_by_kind", x), x, by_kind=True)
+    messages += policy_messages(model, slacks, x)
+    if not messages:
+        messages.append("the zone is infeasible only by tolerances; try another solver method")
+    head = f"'{zone.name}' has no feasible plan:"
+    return InfeasibleError(head + "\n  " + "\n  ".join(messages))
+
+
+def policy_messages(model: Model, slacks: dict[str, str], x: np.ndarray) -> list[str]:
+    """The causes among the CO2 cap, the reservoirs' minimum release and the reserve, from the elastic
+    problem's solution ``x`` (one period's ``model`` of a pathway, or a plan's)."""
+    lp, d = model.lp, model.data
+    zone = d.zone
+    messages = []
     if "co2_cap" in slacks:
         excess = float(lp.variable_values("slack_co2_cap", x).sum())
         if excess > TOLERANCE:
@@ -64,8 +81,6 @@ def diagnose_infeasibility(
                 f"policy.co2_cap_t {cap:,.0f} t cannot be met: at least {cap + excess:,.0f} t CO2/yr are needed; "
                 "raise the cap, or raise renewable and storage potentials"
             )
-    if "land" in slacks:
-        messages += _land_messages(model, lp.variable_values("slack_land", x))
     if "min_release" in slacks:
         messages += _release_messages(model, lp.variable_values("slack_min_release", x))
     if "reserve" in slacks:
@@ -77,13 +92,10 @@ def diagnose_infeasibility(
                 f"(first {_local(d.time[hours[0]], zone.timezone):%d %b %H:%M} local time, short by "
                 f"{short.max():.1f} MW); lower reserve_share or raise dispatchable and storage potentials"
             )
-    if not messages:
-        messages.append("the zone is infeasible only by tolerances; try another solver method")
-    head = f"'{zone.name}' has no feasible plan:"
-    return InfeasibleError(head + "\n  " + "\n  ".join(messages))
+    return messages
 
 
-def _add_slacks(model: Model) -> dict[str, str]:
+def add_slacks(model: Model) -> dict[str, str]:
     """Open the infeasible-prone families with penalised slack columns; return the families touched."""
     lp, d = model.lp, model.data
     zone = d.zone
@@ -109,6 +121,11 @@ def _add_slacks(model: Model) -> dict[str, str]:
         s = lp.add_variables("slack_land", coords={"node": list(block.coords["node"])}, cost=1e3)
         lp.add_terms("land", [(-1.0, s.index)])
         touched["land"] = s.name
+    if "land_by_kind" in rows:
+        block = rows["land_by_kind"]
+        s = lp.add_variables("slack_land_by_kind", coords={"area": list(block.coords["area"])}, cost=1e3)
+        lp.add_terms("land_by_kind", [(-1.0, s.index)])
+        touched["land_by_kind"] = s.name
     if "min_release" in rows:
         block = rows["min_release"]
         shape = block.shape
@@ -141,7 +158,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
-def _unserved_messages(model: Model, unserved: np.ndarray, x: np.ndarray) -> list[str]:
+def unserved_messages(model: Model, unserved: np.ndarray, x: np.ndarray) -> list[str]:
     lp, d = model.lp, model.data
     zone = d.zone
     messages = []
@@ -217,34 +234,73 @@ def _renewable_message(zone: Zone, profiles, year, weights) -> str:
     )
 
 
-def _land_messages(model: Model, slack: np.ndarray) -> list[str]:
+def land_row_messages(model: Model, slack: np.ndarray, x: np.ndarray, *, by_kind: bool = False) -> list[str]:
+    """Land rows (``land``, or ``land_by_kind``) short, in the zone's fields: existing plants that alone take
+    more than is usable, or new plants needed to serve the load that do (the elastic problem prefers a km^2 of
+    land slack to unserved load)."""
     d = model.data
     zone = d.zone
-    block = model.lp.constraints["land"]
+    rows = (
+        d.land_by_kind
+        if by_kind
+        else [(d.nodes.index(n), None, None) for n in model.lp.constraints["land"].coords["node"]]
+    )
     messages = []
-    for j, node_id in enumerate(block.coords["node"]):
+    for j, (n, kind, area) in enumerate(rows):
         if slack[j] <= TOLERANCE:
             continue
-        n = d.nodes.index(node_id)
         node = zone.nodes[n]
         parts, existing = [], 0.0
         for g in np.flatnonzero(d.gen_node == n):
             use = d.gen_existing[g] * d.gen_land[g]
-            if use > 0:
+            if use > 0 and kind in (None, d.gen_kind[g]):
                 existing += use
                 parts.append(f"{d.gen_tech[g]} {d.gen_existing[g]:g} MW × {d.gen_land[g]:g} km^2/MW")
         for s in np.flatnonzero(d.sto_node == n):
             use = d.sto_power_existing[s] * d.sto_land[s]
-            if use > 0:
+            if use > 0 and kind in (None, d.sto_kind[s]):
                 existing += use
                 parts.append(f"{d.sto_tech[s]} {d.sto_power_existing[s]:g} MW × {d.sto_land[s]:g} km^2/MW")
-        usable = d.usable_land[n]
+        field = "usable_land_km2" if kind is None else f"usable_land_by_kind_km2.{kind}"
+        usable = d.usable_land[n] if kind is None else area
+        what = "usable" if kind is None else f"usable for {kind}"
+        if existing <= usable + TOLERANCE:  # new plants are needed on land that is not there
+            messages += _land_needed(model, n, usable + float(slack[j]), x, field, usable, what, kind)
+            continue
         messages.append(
-            f"nodes[{n}].usable_land_km2: node {node.id} has {usable:g} km^2 usable in {d.year}, but existing "
-            f"plants alone take {existing:.2f} km^2 ({'; '.join(parts) or 'none'}); raise usable_land_km2 for "
+            f"nodes[{n}].{field}: node {node.id} has {usable:g} km^2 {what} in {d.year}, but existing "
+            f"plants alone take {existing:.2f} km^2 ({'; '.join(parts) or 'none'}); raise {field} for "
             f"{d.year} or lower existing capacity"
         )
     return messages
+
+
+def _land_needed(
+    model: Model, n: int, need: float, x: np.ndarray, field: str, usable: float, what: str, kind: str | None
+) -> list[str]:
+    """A node whose plants (of ``kind``, or all) needed to serve the load take ``need`` [km^2], more than the
+    ``usable`` [km^2] its ``field`` gives."""
+    d = model.data
+    capacity = model.lp.variable_values("capacity", x)
+    uses = [
+        (d.gen_tech[g], capacity[g] * d.gen_land[g])
+        for g in np.flatnonzero(d.gen_node == n)
+        if kind in (None, d.gen_kind[g])
+    ]
+    if d.sto_labels:
+        power = model.lp.variable_values("storage_power", x)
+        uses += [
+            (d.sto_tech[s], power[s] * d.sto_land[s])
+            for s in np.flatnonzero(d.sto_node == n)
+            if kind in (None, d.sto_kind[s])
+        ]
+    techs = [t for t, use in sorted(uses, key=lambda u: -u[1]) if use > TOLERANCE]
+    return [
+        f"nodes[{n}].{field}: node {d.nodes[n]} needs {need:.3g} km^2 for the "
+        f"{' and '.join(techs) or 'plants'} that would serve its load, more than the {usable:g} km^2 {what} "
+        f"in {d.year}; raise {field} for {d.year}, add supply elsewhere and links, or allow unserved load "
+        "(policy.allow_unserved: true)"
+    ]
 
 
 def _release_messages(model: Model, slack: np.ndarray) -> list[str]:

@@ -16,10 +16,13 @@ if TYPE_CHECKING:
     from greenzone.zone import Zone
 
 
-def map_figure(plan: xr.Dataset, zone: Zone | None = None) -> go.Figure:
+def map_figure(plan: xr.Dataset, zone: Zone | None = None, *, grid_limits: str | None = None) -> go.Figure:
     """Nodes sized by capacity, links by transfer capacity and the national-grid connection, on a longitude /
     latitude plane with equal distances in both directions, over country borders shipped with greenzone
-    (Natural Earth 1:110m: coarse, for orientation). Works offline: no map tiles, no outlines fetched."""
+    (Natural Earth 1:110m: coarse, for orientation). Works offline: no map tiles, no outlines fetched.
+
+    ``plan`` is a Plan dataset, or one period of a pathway in its shape (``demand`` then annual [MWh/yr] by
+    node, without a time axis); ``grid_limits`` replaces the grid connection's limits in words."""
     names, nnames = tech_names(plan, zone), node_names(plan, zone)
     nodes = [str(n) for n in plan["node"].values]
     lon = plan["lon"].values.astype(float)
@@ -105,7 +108,10 @@ def map_figure(plan: xr.Dataset, zone: Zone | None = None) -> go.Figure:
     biggest = float(total.max()) if total.max() > 0 else 1.0
     sizes = 12 + 48 * np.sqrt(total / biggest)
     colors = tech_colors(plan)
-    demand_gwh = [annual_energy(plan, plan["demand"].sel(node=n)) / 1e3 for n in nodes]
+    if "time" in plan["demand"].dims:
+        demand_gwh = [annual_energy(plan, plan["demand"].sel(node=n)) / 1e3 for n in nodes]
+    else:  # annual already [MWh/yr]
+        demand_gwh = [float(plan["demand"].sel(node=n)) / 1e3 for n in nodes]
     hover = []
     lead = []
     for j, node in enumerate(nodes):
@@ -142,7 +148,9 @@ def map_figure(plan: xr.Dataset, zone: Zone | None = None) -> go.Figure:
     grid = plan.attrs.get("grid_node", "")
     if grid and grid in nodes:
         g = nodes.index(grid)
-        if zone is not None and zone.grid is not None:
+        if grid_limits is not None:
+            limits = grid_limits
+        elif zone is not None and zone.grid is not None:
             limits = f"import up to {zone.grid.import_max_mw:,.0f} MW, export up to {zone.grid.export_max_mw:,.0f} MW"
         else:
             limits = (

@@ -347,12 +347,14 @@ def render_report(
     notes: list[str] | None = None,
     operation: tuple[xr.Dataset, dict[str, Any]] | None = None,
     adequacy: tuple[dict[str, Any], xr.Dataset | None] | None = None,
+    plotly_src: str | None = None,
 ) -> str:
     """The report as one HTML string: ``plan`` (a Plan dataset), its key figures (:func:`greenzone.kpi.kpis`)
     and, when available, its zone (names, plant data, inputs and sources). ``notes`` are shown near the top.
     ``operation`` (an Operation dataset and its key figures, see :mod:`greenzone.report.operation`) adds the
     Operation section; ``adequacy`` (the figures of ``adequacy.json`` and the shortfall of ``adequacy.nc``,
-    see :mod:`greenzone.report.adequacy`) the Adequacy section."""
+    see :mod:`greenzone.report.adequacy`) the Adequacy section. ``plotly_src`` loads plotly.js from that
+    (relative) address instead of inlining it: for many reports beside one shared copy, as a sweep's cases."""
     env = Environment(
         loader=PackageLoader("greenzone.report", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -408,7 +410,8 @@ def render_report(
             if adequacy is not None
             else None
         ),
-        "plotly_js": plotly_js(),
+        "plotly_js": "" if plotly_src else plotly_js(),
+        "plotly_src": plotly_src,
     }
     return env.get_template("report.html").render(**context)
 

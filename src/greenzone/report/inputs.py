@@ -32,6 +32,17 @@ def _year_value(value, year: int, unit: str, *, interpolated: bool = False) -> s
     return text
 
 
+def _demand_text(demand, year: int) -> str:
+    """A node's annual demand as the model reads it in ``year``: annual MWh, or population × use per person."""
+    if demand is None or not demand.has_annual:
+        return "none" if demand is None or demand.csv is None else f"hourly CSV {demand.csv}"
+    if demand.annual_mwh is not None:
+        return _year_value(demand.annual_mwh, year, "MWh", interpolated=True)
+    people = _year_value(demand.population, year, "residents", interpolated=True)
+    use = demand.use_mwh_per_person.interpolated(year)
+    return f"{demand.annual_at(year):,.0f} MWh in {year}: {people} × {use:.2f} MWh/person/yr"
+
+
 def _calibration(cal) -> str:
     """A unit's calibration in words: the factor, what it was fitted to, and the model before and after."""
     text = f"calibrated: {cal.quantity.replace('_', ' ')} factor {cal.factor:.3f}"
@@ -86,7 +97,7 @@ def inputs(zone: Zone) -> dict[str, Any]:
     node_name = {n.id: n.name or n.id for n in zone.nodes}
     nodes = []
     for node in zone.nodes:
-        demand = node.demand.annual_mwh if node.demand is not None else None
+        demand = _demand_text(node.demand, zone.year)
         plants = []
         for tech_id, nt in node.technologies.items():
             limit = "no limit" if nt.max_mw is None else f"up to {nt.max_mw:,.0f} MW"
@@ -100,9 +111,7 @@ def inputs(zone: Zone) -> dict[str, Any]:
             {
                 "name": node.name or node.id,
                 "position": f"{node.lat:.3f} N, {node.lon:.3f} E, {node.elevation_m:,.0f} m",
-                "demand": _year_value(demand, zone.year, "MWh", interpolated=True)
-                if demand is not None
-                else "none",
+                "demand": demand,
                 "land": _year_value(node.usable_land_km2, zone.year, "km²"),
                 "plants": plants,
                 "note": node.note,

@@ -4,7 +4,7 @@ The built-in shapes are SYNTHETIC (no measured load curve of the zone is publish
 for residential, commercial and industrial load in local time, a weekend dip, and a temperature response
 (heating below 15 degC and cooling above 22 degC of the day's mean temperature, per the node's
 ``heating_share_per_degc`` and ``cooling_share_per_degc``). Each calendar year of the weather is scaled so
-that its energy equals the node's ``annual_mwh`` for the zone's year.
+that its energy equals the node's annual demand for the year (``annual_mwh``, or ``population`` × ``use_mwh_per_person``).
 """
 
 from __future__ import annotations
@@ -182,14 +182,12 @@ def demand_profiles(zone: Zone, weather: xr.Dataset, *, year: int | None = None)
         field = f"nodes[{j}].demand" if zone.zone_file is None else f"{zone.zone_file}: nodes[{j}].demand"
         if d.csv is not None:
             values = read_demand_csv(d.csv, time, zone.timezone, field=f"{field}.csv")
-            if d.annual_mwh is not None:
-                values = scale_to_annual(
-                    values, time, d.annual_mwh.interpolated(year), field=f"{field}.csv: {d.csv}"
-                )
+            if d.has_annual:
+                values = scale_to_annual(values, time, d.annual_at(year), field=f"{field}.csv: {d.csv}")
         else:
             temp = weather["temp_air"].sel(site=node.id).values
             values = shape(d.profile, local_time) * temperature_factor(d, temp, local_time)
-            values = scale_to_annual(values, time, d.annual_mwh.interpolated(year))
+            values = scale_to_annual(values, time, d.annual_at(year))
         data[:, j] = values
     da = xr.DataArray(
         data,

@@ -5,7 +5,8 @@ The hash covers the zone as validated (:func:`greenzone.zone.fingerprint.zone_fi
 defaults included, and the contents of the files it reads), the run options and greenzone's version; two
 cases that resolve to the same zone share one result. A case folder ``DIR/cases/<hash>/`` holds
 ``case.json`` (its status, time, error, options, fingerprint), ``kpis.json`` and ``plan.nc`` (or
-``pathway.nc``) and its ``manifest.json``; it is filled as a temporary sibling and renamed into place
+``pathway.nc``), a plan's ``report.html`` (and ``adequacy.json``, ``adequacy.nc`` after an adequacy study) and
+its ``manifest.json``; it is filled as a temporary sibling and renamed into place
 (:func:`greenzone.output.staged_directory`), so a folder that exists is complete and a killed run leaves
 none half-written.
 """
@@ -76,6 +77,7 @@ def store(
         "run": options.record(),
         "zone_fingerprint": zone_fingerprint(zone),
         "zone_name": zone.name,
+        "files": sorted(outcome.get("files", {})),
     }
     folder = case_folder(out, digest)
     with staged_directory(folder, manifest={"command": ["greenzone", "sweep"], "case": digest}) as staging:
@@ -83,6 +85,9 @@ def store(
             write_text(json.dumps(outcome["kpis"], indent=2) + "\n", staging / "kpis.json")
             with atomic_path(staging / options.result_file) as tmp:
                 tmp.write_bytes(outcome["netcdf"])
+            for name, data in outcome.get("files", {}).items():
+                with atomic_path(staging / name) as tmp:
+                    tmp.write_bytes(data)
         write_text(json.dumps(record, indent=2, default=str) + "\n", staging / CASE_FILE)
     if outcome["status"] == "done":
         record["kpis"] = outcome["kpis"]

@@ -35,6 +35,13 @@ class RunOptions:
     time_limit_s : solver time limit per case [s]; None for none.
     myopic : a pathway planned period by period.
     threads : HiGHS threads per case (1: one case per core).
+    adequacy_years : after a plan, dispatch its fleet over this many weather years
+        (:func:`greenzone.adequacy.assess`, in the case's own process; synthetic years of the case's zone, or
+        the whole years of its weather file); None for no adequacy study.
+    outages : the adequacy study draws random forced outages.
+    outage_seed : seed of those outages.
+    report : render the case's own report.html (its plotly.js shared from the sweep folder); a presentation
+        option, not part of the case's hash.
     """
 
     kind: Kind = "plan"
@@ -44,15 +51,30 @@ class RunOptions:
     time_limit_s: float | None = None
     myopic: bool = False
     threads: int = 1
+    adequacy_years: int | None = None
+    outages: bool = False
+    outage_seed: int = 0
+    report: bool = True
 
     def record(self) -> dict[str, Any]:
-        """The options as plain data (for the cache key and case.json)."""
-        return asdict(self)
+        """The options that make the result, as plain data (for the cache key and case.json); the adequacy
+        options only when there is an adequacy study, so that plans cached before they existed keep their
+        hash."""
+        record = asdict(self)
+        del record["report"]
+        if self.adequacy_years is None:
+            for name in ("adequacy_years", "outages", "outage_seed"):
+                del record[name]
+        return record
 
     @property
     def result_file(self) -> str:
         """The result dataset's file name in a case folder."""
         return "plan.nc" if self.kind == "plan" else "pathway.nc"
+
+
+PLOTLY_FILE = "plotly.min.js"
+"""The copy of plotly.js in a sweep folder that every case's report.html loads (``cases/<hash>/report.html``)."""
 
 
 def run_case(zone: Zone, options: RunOptions) -> dict[str, Any]:
@@ -61,12 +83,26 @@ def run_case(zone: Zone, options: RunOptions) -> dict[str, Any]:
     Returns
     -------
     dict with ``status`` (``"done"`` or ``"failed"``), ``time_s`` (wall-clock time of the case [s]),
-    ``kpis`` (the key figures, as ``greenzone.kpis`` or ``pathway_kpis`` give them) and ``netcdf`` (the plan or
-    pathway dataset as netCDF-4 bytes) when done, ``error`` (greenzone's message) and ``error_type`` when failed.
+    ``kpis`` (the key figures, as ``greenzone.kpis`` or ``pathway_kpis`` give them, with an ``adequacy`` entry
+    after an adequacy study) and ``netcdf`` (the plan or pathway dataset as netCDF-4 bytes) and ``files``
+    (further files of the case folder by name: ``adequacy.json``, ``adequacy.nc``, ``report.html``) when done;
+    ``error`` (greenzone's message) and ``error_type`` when failed.
     """
     start = time.perf_counter()
+    files: dict[str, bytes] = {}
     try:
-        result, figures = _pathway(zone, options) if options.kind == "pathway" else _plan(zone, options)
+        if options.kind == "pathway":
+            result, figures = _pathway(zone, options)
+        else:
+            result, figures = _plan(zone, options)
+            adequacy = None
+            if options.adequacy_years:
+                study = _adequacy(zone, result, options)
+                figures["adequacy"] = adequacy_figures(study.summary)
+                written, adequacy = _adequacy_files(study)
+                files.update(written)
+            if options.report:
+                files["report.html"] = _report(zone, result, figures, adequacy).encode("utf-8")
     except GreenzoneError as exc:
         return {
             "status": "failed",
@@ -75,7 +111,62 @@ def run_case(zone: Zone, options: RunOptions) -> dict[str, Any]:
             "time_s": time.perf_counter() - start,
         }
     data = _netcdf_bytes(result)
-    return {"status": "done", "kpis": figures, "netcdf": data, "time_s": time.perf_counter() - start}
+    return {
+        "status": "done",
+        "kpis": figures,
+        "netcdf": data,
+        "files": files,
+        "time_s": time.perf_counter() - start,
+    }
+
+
+ADEQUACY_TIMING = ("run_time_s", "year_time_s", "workers", "parallel_efficiency")
+"""Adequacy figures that describe the machine, not the case (left out of the case's key figures)."""
+
+
+def adequacy_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of an adequacy summary (LOLE [h/yr], EUE [MWh/yr], LOLP [-], years with loss of load, the
+    spreads), for a case's key figures and the catalog's ``adequacy.*`` columns (adequacy.json has the rest)."""
+    out: dict[str, Any] = {}
+    for name, value in summary.items():
+        if name in ADEQUACY_TIMING:
+            continue
+        if isinstance(value, dict) and value and all(_number(v) for v in value.values()):
+            out[name] = dict(value)
+        elif _number(value):
+            out[name] = value
+    return out
+
+
+def _number(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float))
+
+
+def _adequacy(zone: Zone, planned, options: RunOptions):
+    """The plan's fleet over the case's weather years, in this process (a case is one task)."""
+    from greenzone.adequacy import assess, zone_years
+
+    years, _ = zone_years(zone, options.adequacy_years)
+    return assess(zone, planned, years, outages=options.outages, seed=options.outage_seed, workers=1)
+
+
+def _adequacy_files(study):
+    """adequacy.json and adequacy.nc as :func:`greenzone.adequacy.write_adequacy` writes them (name → bytes),
+    and the two read back as the report reads an adequacy folder."""
+    from greenzone.adequacy import write_adequacy
+    from greenzone.report.adequacy import read_adequacy_folder
+
+    with tempfile.TemporaryDirectory(prefix="greenzone-case-") as folder:
+        paths = write_adequacy(study, folder)
+        return {path.name: path.read_bytes() for path in paths}, read_adequacy_folder(folder)
+
+
+def _report(zone: Zone, planned, figures: dict[str, Any], adequacy) -> str:
+    """The case's report.html, as `greenzone run` writes it (with the Adequacy section after a study), loading
+    the sweep folder's shared plotly.js."""
+    from greenzone.report import render_report
+
+    return render_report(planned, figures, zone, adequacy=adequacy, plotly_src=f"../../{PLOTLY_FILE}")
 
 
 def _solver_options(options: RunOptions):

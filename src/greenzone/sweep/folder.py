@@ -100,4 +100,22 @@ def prepare_folder(out: str | Path, sweep: Sweep) -> Path:
         "inputs": inputs,
     }
     write_text(json.dumps(record, indent=2) + "\n", Path(out) / MANIFEST)
+    _share_plotly(Path(out))
     return Path(out)
+
+
+def _share_plotly(out: Path) -> None:
+    """The one copy of plotly.js every case's report.html loads (``../../plotly.min.js``), written when missing
+    or from another plotly version, so that a sweep folder stays readable offline and 100 reports do not carry
+    100 copies."""
+    from greenzone.report.html import plotly_js
+    from greenzone.sweep.case import PLOTLY_FILE
+
+    text = plotly_js()
+    path = out / PLOTLY_FILE
+    try:
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_text(text, path)

@@ -3,7 +3,8 @@
 Figures, each one function taking the catalog: the tornado of the total cost (:func:`tornado_figure`), the
 distributions of the main key figures (:func:`distribution_figure`), the cases on the cost–renewable-share
 plane coloured by land used (:func:`plane_figure`), capacity by case (:func:`capacity_figure`); then a table
-of every case with its parameters, status and a link to its folder's kpis.json.
+of every case with its parameters, status and links to its folder's report.html (a plan case's own report,
+loading the sweep folder's shared plotly.js) and kpis.json.
 """
 
 from __future__ import annotations
@@ -85,18 +86,19 @@ def capacity_figure(catalog: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def _table(catalog: pd.DataFrame) -> str:
+def _table(catalog: pd.DataFrame, reports: set[str]) -> str:
     names = parameter_columns(catalog)
     head = "".join(
         f"<th>{html.escape(h)}</th>" for h in ["case", "status", *names, "total cost [USD/yr]", "result"]
     )
     rows = []
     for _, row in catalog.iterrows():
-        link = (
-            f'<a href="{html.escape(row["result"])}/kpis.json">kpis.json</a>'
-            if row["result"] and row["status"] == _DONE
-            else ""
-        )
+        link = ""
+        if row["result"] and row["status"] == _DONE:
+            folder = html.escape(row["result"])
+            link = f'<a href="{folder}/kpis.json">kpis.json</a>'
+            if row["result"] in reports:
+                link = f'<a href="{folder}/report.html">report</a> · {link}'
         cost = row.get("total_cost_usd_per_year")
         cells = [str(row["case"]), row["status"], *(str(row[n]) for n in names)]
         cells.append("" if cost is None or pd.isna(cost) else f"{cost:,.0f}")
@@ -106,8 +108,11 @@ def _table(catalog: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def render_sweep_report(catalog: pd.DataFrame, *, title: str = "Sweep") -> str:
-    """The page's HTML."""
+def render_sweep_report(
+    catalog: pd.DataFrame, *, title: str = "Sweep", reports: set[str] = frozenset()
+) -> str:
+    """The page's HTML; ``reports`` are the case folders (``result`` values) that hold a report.html, linked
+    from their row."""
     from greenzone.report.html import PLOTLY_CONFIG, plotly_js
 
     figures = [tornado_figure(catalog)]
@@ -133,7 +138,7 @@ def render_sweep_report(catalog: pd.DataFrame, *, title: str = "Sweep") -> str:
         f"<h1>{html.escape(title)}</h1><p>{html.escape(summary)}</p>"
         + "".join(parts)
         + "<h2>Cases</h2>"
-        + _table(catalog)
+        + _table(catalog, set(reports))
         + "</body></html>"
     )
 
@@ -145,4 +150,6 @@ def write_sweep_report(out: str | Path) -> Path:
 
     out = Path(out)
     catalog = read_catalog(out)
-    return write_text(render_sweep_report(catalog, title=f"Sweep {out.name}"), out / "report.html")
+    reports = {r for r in catalog["result"] if r and (out / r / "report.html").is_file()}
+    page = render_sweep_report(catalog, title=f"Sweep {out.name}", reports=reports)
+    return write_text(page, out / "report.html")

@@ -7,6 +7,10 @@
       kind: plan                # plan | pathway
       hours: 48                 # plan the first N hours, hourly (a quick look); or typical_days: 16, hourly: true
       method: ipm               # HiGHS method; time_limit_s: per case [s]; myopic: true (pathway)
+      adequacy:                 # a plan's fleet then dispatched over weather years (LOLE, EUE per case)
+        weather_years: 10       # synthetic years of the case's zone, or its weather file's whole years
+        outages: true           # random forced outages; outage_seed: 0
+      report: true              # each plan case's own report.html (default)
     parameters:
       grid:                     # every combination (product)
         grid.export_price_usd_per_mwh: [30, 45, 60]
@@ -22,6 +26,8 @@
           weather.seed: [0, 1000]                                         # an integer field: rounded
           grid.import_price_usd_per_mwh: {range: [40, 120], distribution: loguniform}
           nodes[jabrayil].demand.annual_mwh: {scale: [0.9, 1.3]}
+          technologies.battery.capex_usd_per_kw: {range: [150, 450], distribution: triangular, mode: 250}
+          grid.export_max_mw: {choice: [300, 600, 900], weights: [1, 2, 1]}     # normal: mean, sd too
     retries: 2                  # a case whose worker fails is tried again this many times
     seed: 0                     # of the subset --max-cases takes
 
@@ -67,6 +73,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class AdequacySection(_Strict):
+    weather_years: int = Field(ge=1, le=1000)
+    outages: bool = False
+    outage_seed: int = Field(0, ge=0)
+
+
 class RunSection(_Strict):
     kind: Literal["plan", "pathway"] = "plan"
     hours: int | None = Field(None, ge=24)
@@ -75,6 +87,8 @@ class RunSection(_Strict):
     method: str = "ipm"
     time_limit_s: float | None = Field(None, gt=0)
     myopic: bool = False
+    adequacy: AdequacySection | None = None
+    report: bool = True
 
 
 class SampleSection(_Strict):
@@ -100,6 +114,7 @@ class SweepFile(_Strict):
 _SECTIONS = {
     (): SweepFile,
     ("run",): RunSection,
+    ("run", "adequacy"): AdequacySection,
     ("parameters",): ParameterSection,
     ("parameters", "sample"): SampleSection,
 }
@@ -224,8 +239,14 @@ def _run_options(run: RunSection, path: Path) -> RunOptions:
         raise SweepError(
             f"{path}: run.myopic: only a pathway is myopic; set run.kind: pathway or leave it out."
         )
+    if run.adequacy is not None and run.kind != "plan":
+        raise SweepError(
+            f"{path}: run.adequacy: an adequacy study dispatches a plan's fleet; set run.kind: plan or leave "
+            "run.adequacy out."
+        )
     aggregate = not run.hourly and run.hours is None
     days = (run.typical_days or DEFAULT_TYPICAL_DAYS[run.kind]) if aggregate else None
+    adequacy = run.adequacy
     return RunOptions(
         kind=run.kind,
         hours=run.hours,
@@ -233,6 +254,10 @@ def _run_options(run: RunSection, path: Path) -> RunOptions:
         method=run.method,
         time_limit_s=run.time_limit_s,
         myopic=run.myopic,
+        adequacy_years=adequacy.weather_years if adequacy else None,
+        outages=adequacy.outages if adequacy else False,
+        outage_seed=adequacy.outage_seed if adequacy else 0,
+        report=run.report,
     )
 
 
@@ -316,44 +341,54 @@ def _values(param: Parameter, value: Any, path: Path) -> list:
     return given
 
 
+DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
+"""Distributions of a sampled range; ``{choice: [...]}`` samples among given values."""
+
+
 def _sample(entries: list[tuple[Parameter, Any]], sample: SampleSection, path: Path) -> list[dict]:
-    """Latin hypercube samples (scipy.stats.qmc, seeded) of the ranges."""
+    """Latin hypercube samples (scipy.stats.qmc, seeded): each entry's stratified uniform draw taken through
+    the inverse of its distribution (:func:`_inverse`)."""
     from scipy.stats import qmc
 
-    bounds = [_range(param, value, path) for param, value in entries]
+    inverses = [_inverse(param, value, path) for param, value in entries]
     unit = qmc.LatinHypercube(d=len(entries), seed=sample.seed).random(sample.n)
     rows = []
     for u in unit:
         row = {}
-        for (param, _), (low, high, log), x in zip(entries, bounds, u, strict=True):
-            v = (
-                math.exp(math.log(low) + x * (math.log(high) - math.log(low)))
-                if log
-                else low + x * (high - low)
+        for (param, _), (inverse, discrete), x in zip(entries, inverses, u, strict=True):
+            v = inverse(float(x))
+            integer = (
+                not discrete
+                and not param.scale
+                and all(isinstance(b, int) and not isinstance(b, bool) for b in param.bases)
             )
-            integer = not param.scale and all(
-                isinstance(b, int) and not isinstance(b, bool) for b in param.bases
-            )
-            row[param.column] = int(round(v)) if integer else float(v)
+            row[param.column] = v if discrete else int(round(v)) if integer else float(v)
         rows.append(row)
     return rows
 
 
-def _range(param: Parameter, value: Any, path: Path) -> tuple[float, float, bool]:
-    """(low, high, logarithmic) of a sampled entry."""
-    distribution = "uniform"
+_RANGE_HELP = (
+    "give [low, high], {range: [low, high]} or {scale: [low, high]} with optionally distribution: "
+    "uniform, loguniform, triangular (mode: M) or normal (mean: M, sd: S; truncated to the range), "
+    "or {choice: [values], weights: [w, ...]}"
+)
+
+
+def _inverse(param: Parameter, value: Any, path: Path):
+    """(x ↦ value for x uniform in [0, 1), discrete) of a sampled entry: the inverse of its distribution."""
+    if isinstance(value, dict) and "choice" in value:
+        return _choice(param, value, path), True
+    distribution, options = "uniform", {}
     if isinstance(value, dict):
-        unknown = set(value) - {"range", "scale", "distribution"}
-        if unknown or ("range" in value) == ("scale" in value):
-            raise SweepError(
-                f"{path}: {param.entry}: give [low, high], {{range: [low, high]}} or {{scale: [low, high]}}, "
-                "optionally with distribution: uniform or loguniform."
-            )
+        known = {"range", "scale", "distribution", "mode", "mean", "sd"}
+        if set(value) - known or ("range" in value) == ("scale" in value):
+            raise SweepError(f"{path}: {param.entry}: {_RANGE_HELP}.")
         distribution = value.get("distribution", "uniform")
+        options = {k: value[k] for k in ("mode", "mean", "sd") if k in value}
         value = value.get("range", value.get("scale"))
-    if distribution not in ("uniform", "loguniform"):
+    if distribution not in DISTRIBUTIONS:
         raise SweepError(
-            f"{path}: {param.entry}: distribution must be uniform or loguniform, not {distribution!r}."
+            f"{path}: {param.entry}: distribution must be one of {', '.join(DISTRIBUTIONS)}, not {distribution!r}."
         )
     if not (
         isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value) and value[0] < value[1]
@@ -361,9 +396,55 @@ def _range(param: Parameter, value: Any, path: Path) -> tuple[float, float, bool
         raise SweepError(
             f"{path}: {param.entry}: a range is [low, high] with finite numbers low < high, not {value!r}."
         )
-    if distribution == "loguniform" and value[0] <= 0:
-        raise SweepError(f"{path}: {param.entry}: a loguniform range must start above 0, not at {value[0]}.")
-    return float(value[0]), float(value[1]), distribution == "loguniform"
+    low, high = float(value[0]), float(value[1])
+    allowed = {"triangular": {"mode"}, "normal": {"mean", "sd"}}.get(distribution, set())
+    if set(options) - allowed:
+        extra = ", ".join(sorted(set(options) - allowed))
+        raise SweepError(f"{path}: {param.entry}: {extra} does not apply to a {distribution} range.")
+    if not all(_number(v) for v in options.values()):
+        raise SweepError(f"{path}: {param.entry}: mode, mean and sd must be finite numbers, not {options!r}.")
+    if distribution == "uniform":
+        return (lambda x: low + x * (high - low)), False
+    if distribution == "loguniform":
+        if low <= 0:
+            raise SweepError(f"{path}: {param.entry}: a loguniform range must start above 0, not at {low}.")
+        return (lambda x: math.exp(math.log(low) + x * (math.log(high) - math.log(low)))), False
+    from scipy import stats
+
+    if distribution == "triangular":
+        mode = float(options.get("mode", (low + high) / 2))
+        if not low <= mode <= high:
+            raise SweepError(f"{path}: {param.entry}: mode {mode} lies outside the range [{low}, {high}].")
+        frozen = stats.triang(c=(mode - low) / (high - low), loc=low, scale=high - low)
+    else:
+        mean = float(options.get("mean", (low + high) / 2))
+        sd = float(options.get("sd", (high - low) / 4))
+        if sd <= 0:
+            raise SweepError(f"{path}: {param.entry}: sd must be above 0, not {sd}.")
+        frozen = stats.truncnorm((low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
+    return (lambda x: min(max(float(frozen.ppf(x)), low), high)), False
+
+
+def _choice(param: Parameter, value: dict, path: Path):
+    """x ↦ one of the given values, each with its weight's share of [0, 1)."""
+    choices, weights = value["choice"], value.get("weights")
+    if set(value) - {"choice", "weights"} or not isinstance(choices, list) or not choices:
+        raise SweepError(f"{path}: {param.entry}: a choice is {{choice: [values], weights: [w, ...]}}.")
+    weights = [1.0] * len(choices) if weights is None else weights
+    if (
+        not isinstance(weights, list)
+        or len(weights) != len(choices)
+        or not all(_number(w) and w >= 0 for w in weights)
+        or sum(weights) <= 0
+    ):
+        raise SweepError(
+            f"{path}: {param.entry}: weights must be {len(choices)} numbers >= 0 with a positive sum, "
+            f"not {weights!r}."
+        )
+    edges = np.cumsum(weights) / sum(weights)
+    return lambda x: copy.deepcopy(
+        choices[min(int(np.searchsorted(edges, x, side="right")), len(choices) - 1)]
+    )
 
 
 def _case_zone(

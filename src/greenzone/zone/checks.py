@@ -107,6 +107,16 @@ def _check_node_technologies(zone: Zone) -> list[Problem]:
                 problems.append(
                     (f"{at}.fuel_budget_mwh", f"only biomass has a fuel budget ({tech_id} is {kind})")
                 )
+        kinds = {zone.technologies[t].kind for t in node.technologies}
+        for kind in node.usable_land_by_kind_km2:
+            if kind not in kinds:
+                problems.append(
+                    (
+                        f"nodes[{i}].usable_land_by_kind_km2.{kind}",
+                        f"no {kind} technology stands at node '{node.id}'; remove the entry or add a {kind} "
+                        "technology under the node's technologies",
+                    )
+                )
     return problems
 
 
@@ -179,8 +189,35 @@ def _check_demand(zone: Zone) -> list[Problem]:
         d = node.demand
         if d is None:
             continue
-        if d.annual_mwh is None and d.csv is None:
-            problems.append((f"nodes[{i}].demand", "give annual_mwh [MWh], a csv of hourly [MW], or both"))
+        at = f"nodes[{i}].demand"
+        if (d.population is None) != (d.use_mwh_per_person is None):
+            given, missing = (
+                ("population", "use_mwh_per_person")
+                if d.use_mwh_per_person is None
+                else ("use_mwh_per_person", "population")
+            )
+            problems.append(
+                (
+                    f"{at}.{missing}",
+                    f"{given} is given without {missing}: demand is population × use per "
+                    f"person, so give both (or annual_mwh instead)",
+                )
+            )
+        elif d.population is not None and d.annual_mwh is not None:
+            problems.append(
+                (
+                    f"{at}.annual_mwh",
+                    "give annual_mwh or population with use_mwh_per_person, not both: remove one",
+                )
+            )
+        elif not d.has_annual and d.csv is None:
+            problems.append(
+                (
+                    at,
+                    "give annual_mwh [MWh] (or population with use_mwh_per_person), a csv of hourly [MW], "
+                    "or both",
+                )
+            )
         if d.csv is not None:
             problems += _check_series(
                 f"nodes[{i}].demand.csv", d.csv, zone.timezone, column="value", unit="MW", minimum=0.0

@@ -11,11 +11,16 @@ A zone with a ``pathway`` section can be planned over several investment periods
       assets:
         - {node: fuzuli, technology: solar, mw: 100, commissioned: 2029}     # under construction
         - {node: lachin, technology: gas_turbine, mw: 60, commissioned: 1995, lifetime_years: 40}   # retires
+      links:
+        - {link: jabrayil-fuzuli, mw: 300, commissioned: 2030}   # a second circuit
 
 Values by year use the house's one mechanism, :class:`~greenzone.zone.schema.YearValue`: a number or
-``{year: value}``. Demand (``nodes[].demand.annual_mwh``), costs and the grid's limits and prices are
-*interpolated* linearly between the given years (held before the first and after the last); usable land
-(``nodes[].usable_land_km2``, land cleared by a year) is a step function and, in a pathway, may only grow.
+``{year: value}``. Demand (``nodes[].demand.annual_mwh``, or ``population`` × ``use_mwh_per_person``, each
+interpolated), costs and the grid's limits and prices are *interpolated* linearly between the given years
+(held before the first and after the last); usable land (``nodes[].usable_land_km2``, land cleared by a year,
+and ``nodes[].usable_land_by_kind_km2``, land cleared for one kind of technology) is a step function and, in
+a pathway, may only grow. Dated link capacity (``links``) is added to the link's ``existing_mw`` while in
+service, as an asset is to a node's.
 
 An asset (and a new build) is in service in period p when commissioned ≤ p < commissioned + lifetime: a plant
 commissioned in 2032 counts from the first period starting in 2032 or later. A node technology's
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from greenzone.zone.scenarios import ClearanceScenario, check_probabilities, check_scenarios
 from greenzone.zone.schema import ID_PATTERN, Strict, YearValueField, Zone
 
 Problem = tuple[str, str]
@@ -45,6 +51,19 @@ class DatedAsset(Strict):
     )
     lifetime_years: float | None = Field(
         None, gt=0, le=100, description="years in service [yr]; empty: the technology's lifetime"
+    )
+    note: str = Field("", description="free text: where the figures come from")
+
+
+class DatedLink(Strict):
+    """Transfer capacity added to a link in a year: a line or a reinforcement commissioned then, retired after
+    its lifetime (added to the link's ``existing_mw``)."""
+
+    link: str = Field(description="the link's id ('FROM-TO' unless the link names its own id)")
+    mw: float = Field(ge=0, description="transfer capacity added [MW]")
+    commissioned: int = Field(ge=1900, le=2200, description="year the capacity enters service")
+    lifetime_years: float | None = Field(
+        None, gt=0, le=100, description="years in service [yr]; empty: the link's lifetime_years"
     )
     note: str = Field("", description="free text: where the figures come from")
 
@@ -94,6 +113,15 @@ class Pathway(Strict):
     assets: list[DatedAsset] = Field(
         default_factory=list, description="plants with a commissioning year and a lifetime"
     )
+    scenarios: list[ClearanceScenario] = Field(
+        default_factory=list,
+        description="clearance scenarios with probabilities summing to 1 (greenzone pathway --stochastic; "
+        "greenzone.zone.scenarios)",
+    )
+    links: list[DatedLink] = Field(
+        default_factory=list,
+        description="link capacity with a commissioning year and a lifetime (a line or a reinforcement)",
+    )
 
     @field_validator("periods")
     @classmethod
@@ -108,6 +136,11 @@ class Pathway(Strict):
                     "e.g. [2027, 2030, 2035]"
                 )
         return value
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, value: list[ClearanceScenario]) -> list[ClearanceScenario]:
+        return check_probabilities(value)
 
     @property
     def years(self) -> list[int]:
@@ -144,6 +177,23 @@ def grid_at(zone: Zone, field: str, year: int) -> float | None:
     return None if value is None else value.interpolated(year)
 
 
+def _shrinking_land(at: str, land) -> list[Problem]:
+    """The first year in which a cleared area given by year shrinks, as a problem of field ``at``."""
+    if land is None or land.is_constant:
+        return []
+    years = land.years
+    for a, b in zip(years, years[1:], strict=False):
+        if land.at(b) < land.at(a):
+            return [
+                (
+                    at,
+                    f"cleared land shrinks from {land.at(a):g} km^2 in {a} to {land.at(b):g} km^2 in {b}; "
+                    "in a pathway land cleared stays cleared: give each year the total cleared by then",
+                )
+            ]
+    return []
+
+
 def check_pathway(zone: Zone) -> list[Problem]:
     """Cross-field problems of a zone's pathway section: ids that must exist, cleared land that shrinks,
     commissioning years after the last period (each ``(field path, message)`` with the fix)."""
@@ -152,20 +202,12 @@ def check_pathway(zone: Zone) -> list[Problem]:
         return []
     problems: list[Problem] = []
     for i, node in enumerate(zone.nodes):
-        land = node.usable_land_km2
-        if land is None or land.is_constant:
-            continue
-        years = land.years
-        for a, b in zip(years, years[1:], strict=False):
-            if land.at(b) < land.at(a):
-                problems.append(
-                    (
-                        f"nodes[{i}].usable_land_km2",
-                        f"cleared land shrinks from {land.at(a):g} km^2 in {a} to {land.at(b):g} km^2 in {b}; "
-                        "in a pathway land cleared stays cleared: give each year the total cleared by then",
-                    )
-                )
-                break
+        areas = {f"nodes[{i}].usable_land_km2": node.usable_land_km2} | {
+            f"nodes[{i}].usable_land_by_kind_km2.{kind}": land
+            for kind, land in node.usable_land_by_kind_km2.items()
+        }
+        for at, land in areas.items():
+            problems += _shrinking_land(at, land)
     for field in ("capex_usd_per_kw", "capex_usd_per_kwh"):
         for tech in getattr(pw, field):
             if tech not in zone.technologies:
@@ -216,7 +258,30 @@ def check_pathway(zone: Zone) -> list[Problem]:
                     "enters the pathway; add a later period or remove the asset",
                 )
             )
+    problems += check_scenarios(zone)
+    problems += _check_links(zone)
     return problems
 
 
-__all__ = ["DatedAsset", "DatedGrid", "Pathway", "capex_at", "check_pathway", "grid_at"]
+def _check_links(zone: Zone) -> list[Problem]:
+    """Dated link capacity names a link of the zone and enters service within the pathway."""
+    pw = zone.pathway
+    problems: list[Problem] = []
+    names = [link.name for link in zone.links]
+    for i, dated in enumerate(pw.links):
+        at = f"pathway.links[{i}]"
+        if dated.link not in names:
+            known = ", ".join(names) or "none: add the line under links first"
+            problems.append((f"{at}.link", f"unknown link '{dated.link}'; use one of {known}"))
+        if dated.commissioned > pw.periods[-1]:
+            problems.append(
+                (
+                    f"{at}.commissioned",
+                    f"{dated.commissioned} is after the last period ({pw.periods[-1]}), so the capacity never "
+                    "enters the pathway; add a later period or remove the entry",
+                )
+            )
+    return problems
+
+
+__all__ = ["DatedAsset", "DatedLink", "DatedGrid", "Pathway", "capex_at", "check_pathway", "grid_at"]

@@ -11,7 +11,7 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from greenzone.zone import dated, schema
+from greenzone.zone import dated, scenarios, schema
 from greenzone.zone.load import load_catalogue
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -34,6 +34,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("pathway", dated.Pathway),
     ("pathway.grid", dated.DatedGrid),
     ("pathway.assets[]", dated.DatedAsset),
+    ("pathway.scenarios[]", scenarios.ClearanceScenario),
+    ("pathway.links[]", dated.DatedLink),
 ]
 
 

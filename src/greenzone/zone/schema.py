@@ -266,6 +266,20 @@ GeneratorKind = Literal[
 ]
 StorageKind = Literal["battery", "pumped_hydro", "hydrogen"]
 
+LandKind = Literal[
+    "solar",
+    "wind",
+    "hydro_ror",
+    "hydro_reservoir",
+    "geothermal",
+    "biomass",
+    "gas_turbine",
+    "battery",
+    "pumped_hydro",
+    "hydrogen",
+]
+"""Technology kinds a node may hold land for apart (``usable_land_by_kind_km2``)."""
+
 RENEWABLE_KINDS = frozenset({"solar", "wind", "hydro_ror", "hydro_reservoir", "geothermal", "biomass"})
 VARIABLE_KINDS = frozenset({"solar", "wind", "hydro_ror"})
 HYDRO_KINDS = frozenset({"hydro_ror", "hydro_reservoir"})
@@ -421,6 +435,16 @@ class Demand(Strict):
         description="annual demand [MWh]; a number or {year: MWh}, interpolated linearly between the given "
         "years; scales the profile or the CSV",
     )
+    population: YearValueField | None = Field(
+        None,
+        description="residents [persons]; a number or {year: persons}, interpolated linearly; with "
+        "use_mwh_per_person, instead of annual_mwh: annual demand = population × use per person",
+    )
+    use_mwh_per_person: YearValueField | None = Field(
+        None,
+        description="electricity use per resident [MWh/person/yr]; a number or {year: MWh/person/yr}, "
+        "interpolated linearly (demand = the interpolated population × the interpolated use)",
+    )
     profile: Literal["residential", "commercial", "industrial", "mixed", "flat"] = Field(
         "mixed", description="built-in hourly shape (synthetic, in local time) when no CSV is given"
     )
@@ -434,6 +458,24 @@ class Demand(Strict):
     cooling_share_per_degc: float = Field(
         0.01, ge=0, le=0.2, description="extra load per degC of mean daily temperature above 22 degC [1/degC]"
     )
+
+    @property
+    def has_annual(self) -> bool:
+        """True when an annual total is given: ``annual_mwh``, or population with use per person."""
+        return self.annual_mwh is not None or (
+            self.population is not None and self.use_mwh_per_person is not None
+        )
+
+    def annual_at(self, year: float) -> float:
+        """Annual demand in ``year`` [MWh]: ``annual_mwh`` interpolated, or the population interpolated times
+        the use per person interpolated (each linearly between its own given years)."""
+        if self.annual_mwh is not None:
+            return self.annual_mwh.interpolated(year)
+        if self.population is None or self.use_mwh_per_person is None:
+            raise ValueError(
+                "demand has no annual total: give annual_mwh, or population and use_mwh_per_person"
+            )
+        return self.population.interpolated(year) * self.use_mwh_per_person.interpolated(year)
 
 
 CALIBRATION_QUANTITIES = {
@@ -552,6 +594,12 @@ class Node(Strict):
     usable_land_km2: YearValueField | None = Field(
         None,
         description="land usable for new plants [km^2]; a number or {year: km^2} as demining clears land",
+    )
+    usable_land_by_kind_km2: dict[LandKind, YearValueField] = Field(
+        default_factory=dict,
+        description="land usable by one class of technology [km^2], by technology kind, e.g. {solar: {2027: "
+        "12, 2035: 30}, wind: 40}: a step function of land cleared for that class by a year; the node's "
+        "plants of that kind must fit in it, and all of them in usable_land_km2 where given",
     )
     demand: Demand | None = Field(None, description="electricity demand; empty: none")
     technologies: dict[str, NodeTechnology] = Field(

@@ -193,6 +193,7 @@ class ModelData:
     usable_land: np.ndarray  # (n,) [km^2], inf when unlimited
     periods: Periods | None = None  # typical periods; None: the hours are one chronological horizon
     extra: dict = field(default_factory=dict)
+    land_by_kind: tuple[tuple[int, str, float], ...] = ()  # (node position, kind, usable [km^2]) of the year
 
     @property
     def annual(self) -> float:
@@ -455,5 +456,10 @@ def model_data(
         import_renewable_share=0.0 if grid is None else grid.renewable_share,
         usable_land=usable,
         periods=periods,
+        land_by_kind=tuple(
+            (node_pos[n.id], kind, land.at(year))
+            for n in zone.nodes
+            for kind, land in n.usable_land_by_kind_km2.items()
+        ),
     )
     return add_in_service(data, zone_vintages(zone), year)

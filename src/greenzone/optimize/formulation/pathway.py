@@ -12,6 +12,12 @@ Costs are discounted to the first period: every cost of period p's LP is multipl
 W_p = Σ_{k=0}^{n_p−1} (1 + r)^{−(y_p − y_0 + k)} [yr], and a build in b pays its annuity a_u capex_u(y_b) in
 every period it is in service, a_u capex_u(y_b) Σ_p [in service] W_p (no salvage value past the horizon: the
 annuities after the last period are not counted). See docs/formulation.md, "Pathway".
+
+Stochastic (two-stage, scenarios s with probabilities π_s, each its own cleared land): the first period is
+built once, its builds B_{u,p0} and operation shared by every scenario (non-anticipative); each later period
+is built per scenario (blocks ``"<s>/<p>/<name>"``, builds ``"<s>/build_<family>"``, rows
+``"<s>/carry_<family>"``), its costs weighted π_s W_p, and a scenario's carry rows count the shared first
+builds. The objective is the expected discounted cost (docs/pathway.md, "Clearance scenarios").
 """
 
 from __future__ import annotations
@@ -45,32 +51,75 @@ def discounted_years(rate: float, periods: Sequence[int], years: Sequence[int]) 
     )
 
 
+@dataclass(frozen=True)
+class Branch:
+    """A scenario of a stochastic pathway: its name, probability [-] and zone (the scenario's cleared land)."""
+
+    name: str
+    probability: float
+    zone: Zone
+
+
 @dataclass
 class PathwayModel:
-    """A built pathway LP: one :class:`~greenzone.optimize.formulation.Model` per period (its ``lp`` a
-    :class:`PeriodView` of the shared ``lp``), the build blocks ``build_<family>`` (unit, period) and what
-    the path's costs need.
+    """A built pathway LP: one :class:`~greenzone.optimize.formulation.Model` per period and scenario (its
+    ``lp`` a :class:`PeriodView` of the shared ``lp``), the build blocks and what the path's costs need.
 
-    ``in_service[family]`` (unit, build period, period) says whether a build is in service in a period;
-    ``annuity_cost[family]`` (unit, build period) is its annualised investment [USD/MW/yr] ([USD/MWh/yr] for
-    storage energy); ``discounted_years`` W_p [yr]. The LP's costs are in units of ``cost_scale`` USD
-    (:data:`COST_SCALE`); its objective × ``cost_scale`` is the path's discounted cost [USD].
+    ``branches[scenario][period]`` is a period's model (scenario None in a deterministic pathway; the first
+    period's model is the same object in every scenario of a stochastic one); ``probabilities[scenario]``
+    [-]. ``builds[family]`` is the build block ``build_<family>`` (unit, period): every period's builds, or in a
+    stochastic pathway the shared first period's; ``build_columns[scenario][family]`` (unit, period) the LP
+    columns of a scenario's builds in every period. ``in_service[family]`` (unit, build period, period) says
+    whether a build is in service in a period; ``annuity_cost[family]`` (unit, build period) is its annualised
+    investment [USD/MW/yr] ([USD/MWh/yr] for storage energy); ``discounted_years`` W_p [yr]. The LP's costs are
+    in units of ``cost_scale`` USD (:data:`COST_SCALE`); its objective × ``cost_scale`` is the path's
+    (expected) discounted cost [USD].
     """
 
     lp: LinearProgram
     periods: list[int]
     years: list[int]
     discounted_years: np.ndarray
-    models: dict[int, Model]
+    branches: dict[str | None, dict[int, Model]]
+    probabilities: dict[str | None, float] = field(default_factory=lambda: {None: 1.0})
     builds: dict[str, VariableBlock] = field(default_factory=dict)
+    build_columns: dict[str | None, dict[str, np.ndarray]] = field(default_factory=dict)
     in_service: dict[str, np.ndarray] = field(default_factory=dict)
     annuity_cost: dict[str, np.ndarray] = field(default_factory=dict)
     vintages: list[Vintage] = field(default_factory=list)
     cost_scale: float = 1.0
 
-    def period_factor(self, period: int) -> float:
-        """What period ``period``'s one-year costs are multiplied by in the LP: W_p / cost_scale [-]."""
-        return float(self.discounted_years[self.periods.index(period)]) / self.cost_scale
+    @property
+    def stochastic(self) -> bool:
+        """Whether the LP holds scenarios."""
+        return None not in self.branches
+
+    @property
+    def scenarios(self) -> list[str | None]:
+        """The scenarios' names ([None] for a deterministic pathway)."""
+        return list(self.branches)
+
+    @property
+    def models(self) -> dict[int, Model]:
+        """Each period's model of a deterministic pathway."""
+        if self.stochastic:
+            raise ValueError("a stochastic pathway has a model per scenario: use branches[scenario]")
+        return self.branches[None]
+
+    def model(self, period: int, scenario: str | None = None) -> Model:
+        """Period ``period``'s model (of ``scenario`` in a stochastic pathway)."""
+        return self.branches[scenario][period]
+
+    def period_factor(self, period: int, scenario: str | None = None) -> float:
+        """What period ``period``'s one-year costs are multiplied by in the LP: π_s W_p / cost_scale [-]
+        (π_s = 1 for the shared first period and a deterministic pathway)."""
+        k = self.periods.index(period)
+        prob = 1.0 if k == 0 else self.probabilities[scenario]
+        return prob * float(self.discounted_years[k]) / self.cost_scale
+
+    def build_values(self, family: str, x: np.ndarray, scenario: str | None = None) -> np.ndarray:
+        """A scenario's builds of one family in every period (unit, period) [MW] ([MWh])."""
+        return np.asarray(x)[self.build_columns[scenario][family]]
 
 
 def build_pathway_model(
@@ -82,6 +131,7 @@ def build_pathway_model(
     discounted: Sequence[float] | None = None,
     typical: Mapping[int, Periods | None] | None = None,
     vintages: Sequence[Vintage] = (),
+    scenarios: Sequence[Branch] = (),
     extra_constraints: Callable[[PathwayModel], None] | None = None,
 ) -> PathwayModel:
     """Build the pathway LP of this module's docstring.
@@ -94,6 +144,8 @@ def build_pathway_model(
         its own period's W_p from the whole path).
     typical : each period's typical days (None: hourly).
     vintages : dated capacity besides the zone's own assets (builds of earlier myopic steps).
+    scenarios : the branches of a stochastic pathway (empty: deterministic); the first period is built from
+        ``zone``, each later period from its branch's zone.
     extra_constraints : a hook called with the built :class:`PathwayModel` (e.g. land by period for a peer).
     """
     periods, years = [int(p) for p in periods], [int(n) for n in years]
@@ -101,15 +153,37 @@ def build_pathway_model(
     weights = discounted_years(rate, periods, years) if discounted is None else np.asarray(discounted, float)
     scale = COST_SCALE
     lp = LinearProgram()
-    models: dict[int, Model] = {}
-    for p, w in zip(periods, weights, strict=True):
-        d = period_data(zone, profiles[p], p, (typical or {}).get(p), vintages)
-        view = PeriodView(lp, p)
+
+    def add_period(z: Zone, k: int, scenario: str | None, probability: float) -> Model:
+        p = periods[k]
+        d = period_data(z, profiles[p], p, (typical or {}).get(p), vintages)
+        view = PeriodView(lp, p, scenario)
         define_year(view, d)
-        view.scale_costs(float(w) / scale)
-        models[p] = Model(lp=view, data=d, blocks=dict(view.variables))
+        view.scale_costs(probability * float(weights[k]) / scale)
+        return Model(lp=view, data=d, blocks=dict(view.variables))
+
+    if not scenarios:
+        branches = {None: {p: add_period(zone, k, None, 1.0) for k, p in enumerate(periods)}}
+        probabilities: dict[str | None, float] = {None: 1.0}
+    else:
+        shared = add_period(zone, 0, None, 1.0)
+        branches = {
+            b.name: {
+                periods[0]: shared,
+                **{p: add_period(b.zone, k, b.name, b.probability) for k, p in enumerate(periods) if k},
+            }
+            for b in scenarios
+        }
+        probabilities = {b.name: b.probability for b in scenarios}
     model = PathwayModel(
-        lp, periods, years, weights, models, vintages=[*zone_vintages(zone), *vintages], cost_scale=scale
+        lp,
+        periods,
+        years,
+        weights,
+        branches,
+        probabilities,
+        vintages=[*zone_vintages(zone), *vintages],
+        cost_scale=scale,
     )
     for family in CAPACITY_BLOCKS:
         define_builds(model, zone, family)
@@ -170,45 +244,70 @@ def lifetimes(zone: Zone, d: ModelData, family: str) -> np.ndarray:
 
 
 def define_builds(model: PathwayModel, zone: Zone, family: str) -> None:
-    """New builds B_{u,b} ≥ 0 of one unit family, costing a_u capex_u(y_b) Σ_p [in service] W_p, and the rows
-    P_{u,p} − Σ_b [y_b ≤ y_p < y_b + L_u] B_{u,b} = X_{u,p} that carry them forward."""
+    """New builds B_{u,b} ≥ 0 of one unit family, costing a_u capex_u(y_b) Σ_p [in service] W_p (× π_s for a
+    scenario's later builds), and the rows P_{u,p} − Σ_b [y_b ≤ y_p < y_b + L_u] B_{u,b} = X_{u,p} that carry
+    them forward (per scenario after the shared first period)."""
     block, existing_field, labels_field = CAPACITY_BLOCKS[family]
-    first = model.models[model.periods[0]]
+    periods = model.periods
+    first = model.model(periods[0], model.scenarios[0])
     labels = getattr(first.data, labels_field)
     if not labels:
         return
-    n_u, n_p = len(labels), len(model.periods)
-    y = np.asarray(model.periods, dtype=float)
+    y = np.asarray(periods, dtype=float)
     life = lifetimes(zone, first.data, family)
     alive = (y[None, :, None] <= y[None, None, :]) & (
         y[None, None, :] < y[None, :, None] + life[:, None, None]
     )
-    annual = annuity_costs(zone, first.data, family, model.periods)
+    annual = annuity_costs(zone, first.data, family, periods)
     cost = annual * (alive * model.discounted_years[None, None, :]).sum(axis=2) / model.cost_scale
+    shared_periods = periods if not model.stochastic else periods[:1]
     build = model.lp.add_variables(
-        f"build_{family}", coords={"unit": labels, "period": model.periods}, cost=cost
+        f"build_{family}",
+        coords={"unit": labels, "period": shared_periods},
+        cost=cost[:, : len(shared_periods)],
     )
-    capacity = np.stack([model.models[p].lp.variable_block(block).index for p in model.periods], axis=1)
-    existing = np.stack([getattr(model.models[p].data, existing_field) for p in model.periods], axis=1)
-    model.lp.add_constraints(
-        f"carry_{family}",
-        coords={"unit": labels, "period": model.periods},
-        terms=[
-            (1.0, capacity),
-            (
-                -alive.transpose(0, 2, 1).astype(float),
-                np.broadcast_to(build.index[:, None, :], (n_u, n_p, n_p)),
-            ),
-        ],
-        sense="==",
-        rhs=existing,
-    )
+    spec = (labels, block, existing_field, alive)
+    _carry(model, f"carry_{family}", model.scenarios[0], shared_periods, build.index, spec)
+    for scenario in model.scenarios:
+        columns = build.index
+        if model.stochastic and len(periods) > 1:
+            later = model.lp.add_variables(
+                f"{scenario}/build_{family}",
+                coords={"unit": labels, "period": periods[1:]},
+                cost=model.probabilities[scenario] * cost[:, 1:],
+            )
+            columns = np.concatenate([build.index, later.index], axis=1)
+            _carry(model, f"{scenario}/carry_{family}", scenario, periods[1:], columns, spec)
+        model.build_columns.setdefault(scenario, {})[family] = columns
     model.builds[family] = build
     model.in_service[family] = alive
     model.annuity_cost[family] = annual
 
 
+def _carry(model: PathwayModel, name: str, scenario, rows: list[int], columns: np.ndarray, spec) -> None:
+    """The carry-forward rows of ``rows`` (periods) of one scenario, builds in ``columns`` (unit, period)."""
+    labels, block, existing_field, alive = spec
+    at = [model.periods.index(p) for p in rows]
+    capacity = np.stack([model.model(p, scenario).lp.variable_block(block).index for p in rows], axis=1)
+    existing = np.stack([getattr(model.model(p, scenario).data, existing_field) for p in rows], axis=1)
+    n_u, n_r, n_b = len(labels), len(rows), columns.shape[1]  # builds up to the last column's period
+    model.lp.add_constraints(
+        name,
+        coords={"unit": labels, "period": rows},
+        terms=[
+            (1.0, capacity),
+            (
+                -alive[:, :n_b, at].transpose(0, 2, 1).astype(float),
+                np.broadcast_to(columns[:, None, :], (n_u, n_r, n_b)),
+            ),
+        ],
+        sense="==",
+        rhs=existing,
+    )
+
+
 __all__ = [
+    "Branch",
     "PathwayModel",
     "annuity_costs",
     "build_pathway_model",

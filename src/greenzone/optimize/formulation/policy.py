@@ -12,32 +12,40 @@ FOSSIL_KINDS = ("gas_turbine",)
 
 
 def define_land_constraints(lp: LinearProgram, d: ModelData, capacity, storage: dict) -> None:
-    """Σ_{g,s at n} land_use × capacity ≤ usable land of the year [km^2], for nodes with a limit."""
+    """Σ_{g,s at n} land_use × capacity ≤ usable land of the year [km^2], for nodes with a limit (block
+    ``land``); and per node and technology kind k with land of its own (``usable_land_by_kind_km2``)
+    Σ_{g,s of kind k at n} land_use × capacity ≤ usable land of k [km^2] (block ``land_by_kind``)."""
     limited = [n for n in range(len(d.nodes)) if np.isfinite(d.usable_land[n])]
-    if not limited:
-        return
-    cols, vals = [], []
-    for n in limited:
-        c = [capacity.index[g] for g in np.flatnonzero(d.gen_node == n)]
-        v = [d.gen_land[g] for g in np.flatnonzero(d.gen_node == n)]
-        if storage:
-            c += [storage["power"].index[s] for s in np.flatnonzero(d.sto_node == n)]
-            v += [d.sto_land[s] for s in np.flatnonzero(d.sto_node == n)]
-        cols.append(c)
-        vals.append(v)
-    width = max(1, max(len(c) for c in cols))
-    col_arr = np.zeros((len(limited), width), dtype=np.int64)
-    val_arr = np.zeros((len(limited), width))
-    for i, (c, v) in enumerate(zip(cols, vals, strict=True)):
+    if limited:
+        rows = [_land_terms(d, capacity, storage, n) for n in limited]
+        _add_land_rows(lp, "land", {"node": [d.nodes[n] for n in limited]}, rows, d.usable_land[limited])
+    if d.land_by_kind:
+        rows = [_land_terms(d, capacity, storage, n, kind) for n, kind, _ in d.land_by_kind]
+        areas = [f"{d.nodes[n]}/{kind}" for n, kind, _ in d.land_by_kind]
+        rhs = np.array([area for _, _, area in d.land_by_kind], dtype=float)
+        _add_land_rows(lp, "land_by_kind", {"area": areas}, rows, rhs)
+
+
+def _land_terms(d: ModelData, capacity, storage: dict, n: int, kind: str | None = None):
+    """Columns and land use [km^2/MW] of the capacity at node ``n`` (only technologies of ``kind``)."""
+    gens = [g for g in np.flatnonzero(d.gen_node == n) if kind is None or d.gen_kind[g] == kind]
+    c = [capacity.index[g] for g in gens]
+    v = [d.gen_land[g] for g in gens]
+    if storage:
+        stores = [s for s in np.flatnonzero(d.sto_node == n) if kind is None or d.sto_kind[s] == kind]
+        c += [storage["power"].index[s] for s in stores]
+        v += [d.sto_land[s] for s in stores]
+    return c, v
+
+
+def _add_land_rows(lp: LinearProgram, name: str, coords: dict, rows: list, rhs: np.ndarray) -> None:
+    width = max(1, max(len(c) for c, _ in rows))
+    col_arr = np.zeros((len(rows), width), dtype=np.int64)
+    val_arr = np.zeros((len(rows), width))
+    for i, (c, v) in enumerate(rows):
         col_arr[i, : len(c)] = c
         val_arr[i, : len(v)] = v
-    lp.add_constraints(
-        "land",
-        coords={"node": [d.nodes[n] for n in limited]},
-        terms=[(val_arr, col_arr)],
-        sense="<=",
-        rhs=d.usable_land[limited],
-    )
+    lp.add_constraints(name, coords=coords, terms=[(val_arr, col_arr)], sense="<=", rhs=rhs)
 
 
 def _fossil(d: ModelData) -> np.ndarray:

@@ -4,7 +4,9 @@ A pathway LP holds every period's blocks in one :class:`~greenzone.optimize.lp.L
 ``define_*`` functions of the single-year formulation build each period's share through a
 :class:`PeriodView`, which files every block they add as ``"<period>/<name>"`` (``2030/dispatch``) and reads
 them back by their plain names, so the same functions, and :func:`greenzone.planning.plan_dataset`, work on
-one period of a pathway unchanged.
+one period of a pathway unchanged. In a stochastic pathway a later period of scenario s is filed under
+``"<s>/<period>/<name>"`` (``slow/2035/dispatch``); the first period, shared by every scenario, has no
+scenario level.
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ class PeriodView:
     ----------
     lp : the shared pathway LP.
     period : the period's first year; its blocks are named ``f"{period}/{name}"``.
+    scenario : the scenario of a stochastic pathway's later period (blocks ``f"{scenario}/{period}/{name}"``);
+        None for a deterministic pathway's periods and the shared first period.
     """
 
-    def __init__(self, lp: LinearProgram, period: int) -> None:
+    def __init__(self, lp: LinearProgram, period: int, scenario: str | None = None) -> None:
         self.lp = lp
         self.period = int(period)
-        self._prefix = f"{self.period}/"
+        self.scenario = scenario
+        self._prefix = f"{self.period}/" if scenario is None else f"{scenario}/{self.period}/"
         self._variables: dict[str, VariableBlock] = {}
         self._constraints: dict[str, ConstraintBlock] = {}
 
@@ -86,6 +91,15 @@ class PeriodView:
 
     def update_bounds(self, name: str, **kwargs: Any) -> None:
         self.lp.update_bounds(self._name(name), **kwargs)
+
+    def update_costs(self, name: str, cost: float | np.ndarray) -> None:
+        """:meth:`LinearProgram.update_costs` of a block of the period (the infeasibility diagnosis' elastic
+        problem sets its own costs)."""
+        self.lp.update_costs(self._name(name), cost)
+
+    def add_terms(self, name: str, terms: Any) -> None:
+        """:meth:`LinearProgram.add_terms` on a constraint block of the period (slacks of the diagnosis)."""
+        self.lp.add_terms(self._name(name), terms)
 
     @property
     def num_variables(self) -> int:

@@ -56,7 +56,8 @@ class Vintage:
 
 
 def zone_vintages(zone: Zone) -> list[Vintage]:
-    """The dated assets of the zone's pathway section, as vintages (storage: power and energy)."""
+    """The dated assets and link capacity of the zone's pathway section, as vintages (storage: power and
+    energy)."""
     out: list[Vintage] = []
     if zone.pathway is None:
         return out
@@ -70,6 +71,10 @@ def zone_vintages(zone: Zone) -> list[Vintage]:
         )
         if storage and asset.energy_mwh:
             out.append(Vintage("storage_energy", label, asset.energy_mwh, asset.commissioned, life))
+    lines = {link.name: link for link in zone.links}
+    for dated in zone.pathway.links:
+        life = lines[dated.link].lifetime_years if dated.lifetime_years is None else dated.lifetime_years
+        out.append(Vintage("link", dated.link, dated.mw, dated.commissioned, life))
     return out
 
 
