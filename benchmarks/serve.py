@@ -12,7 +12,8 @@ service runs as its own process (``greenzone serve``, uvicorn, one worker). Then
    a random battery level) back to back for ``--seconds`` seconds, each with a fresh idempotency key.
    Reported: requests per second, latency percentiles of the successful requests, failures (any status other
    than 201, or no answer within 120 s), and lost requests (a 201 whose schedule the database does not hold,
-   counted after the server is stopped).
+   counted after the server is stopped); one served schedule is made again in this process from its stored
+   inputs by ``greenzone.operate.schedule.schedule`` and compared bit for bit.
 2. **Past the rate limit**: the service restarted with ``--rate 2 --burst 4`` per token; every client shares
    one token and sends cheap reads (``GET /zones/karabakh/schedules``) for ``--over-seconds`` seconds:
    how many got 200 and how many 429, the latency of each kind, and whether any timed out.
@@ -83,6 +84,23 @@ def _forecasts(run_dir: Path, columns: list[str], count: int, seed: int = 0) -> 
             table[column] = values
         out.append(pd.DataFrame(table).to_csv(index=False))
     return out
+
+
+def _same_as_in_process(run_dir: Path, stored: dict) -> bool:
+    """Whether a served schedule equals, bit for bit, the one ``greenzone.operate.schedule`` makes here from the
+    same inputs (the function ``greenzone schedule`` calls)."""
+    from greenzone.runfolder import read_run
+    from greenzone.service import scheduling
+
+    run = read_run(run_dir)
+    request = scheduling.ScheduleRequest(**{"state": stored["request"]["state"],
+                                            "forecast_csv": stored["request"]["forecast_csv"],
+                                            "horizon": stored["request"]["horizon"]})  # fmt: skip
+    levels, window = scheduling.read_request(run, request, 10**9)
+    from greenzone.operate.schedule import schedule
+
+    again = scheduling.table_record(schedule(run.zone, run.plan, window, levels))
+    return scheduling.same_values(stored["schedule"], again)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -195,6 +213,11 @@ def main() -> None:
             forecasts = _forecasts(run_dir, info["forecast_columns"], 50)
             _log(f"load: {args.clients} clients for {args.seconds:g} s")
             load = _load(server, tokens, forecasts, info["storage_units"], args.seconds)
+            with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {tokens[0]}"}) as c:
+                sample = c.get(
+                    f"/zones/karabakh/schedules/{load['ids'][0]}", params={"inputs": "true"}
+                ).json()
+        identical = _same_as_in_process(run_dir, sample)
         con = sqlite3.connect(path)
         stored = {row[0] for row in con.execute("select id from schedules")}
         con.close()
@@ -206,7 +229,10 @@ def main() -> None:
             over = _over(server, shared, args.clients, args.over_seconds)
 
     print(f"## greenzone serve: {args.clients} clients, day-ahead (24 h) schedules of the Karabakh zone\n")
-    print(f"machine: {os.cpu_count()} cores (shared), Python {sys.version.split()[0]}\n")
+    print(f"machine: {os.cpu_count()} cores (shared), Python {sys.version.split()[0]}")
+    print(
+        f"a served schedule equals greenzone.operate.schedule's on the same inputs bit for bit: {identical}\n"
+    )
     print("| requests | ok (201) | failed | lost | requests/s | p50 [s] | p95 [s] | p99 [s] | max [s] |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     print(

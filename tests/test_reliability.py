@@ -133,3 +133,25 @@ def test_run_lole_max_logs_iterations_and_writes_adequacy(tmp_path):
     adequacy = json.loads((out / "adequacy.json").read_text())
     assert adequacy["weather_years"] == 2
     assert '<section id="adequacy">' in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_with_decomposition_the_stress_year_joins_the_horizon(tmp_path):
+    """With decomposition the year with the 30 MW day is added whole to the hourly horizon (after the planning
+    year), the re-plan builds the 10 MW of gas that day needs, and the target holds."""
+    from greenzone.optimize.decompose import Decomposition
+
+    zone = gas_zone(tmp_path)
+    planning = year(zone)
+    others = profile_years([year(zone), year(zone, peak_day=6)], first_label=2030)
+    result = plan_reliable(
+        zone, planning, others, decomposition=Decomposition(parallel=False), workers=1, method="dual_simplex"
+    )
+    assert result.met and [r["iteration"] for r in result.iterations] == [1, 2]
+    assert result.iterations[0]["lole_h_per_year"] > 3.0
+    assert result.iterations[1]["stress_years"] == [2031]
+    assert result.iterations[1]["lole_h_per_year"] == 0.0
+    assert result.plan.sizes["time"] == 2 * 24 * DAYS
+    assert result.plan.attrs["time_resolution"].startswith("hourly by temporal decomposition")
+    assert float(result.plan["capacity"].sel(node="a", technology="gas_turbine")) == pytest.approx(
+        30.0, abs=1e-3
+    )

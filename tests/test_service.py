@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 
+import httpx
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -114,6 +117,7 @@ ROUTES = [
     ("POST", "/zones/two/schedules/{id}/reproduce", "operator"),
     ("POST", "/zones/two/actuals", "operator"),
     ("GET", "/zones/two/audit", "admin"),
+    ("GET", "/zones/two/jobs/{job}", "viewer"),
 ]
 LEVEL = {"viewer": 0, "operator": 1, "admin": 2}
 
@@ -128,8 +132,10 @@ def test_tokens_and_roles_on_every_route(service, method, route, least, who):
         with client(service["server"], tokens["operator"]) as c:
             service["table_schedule"] = _post_schedule(c, run).json()["id"]
             c.post("/zones/two/actuals", json={"actuals_csv": forecast_text(run, scale=1.2)})
+            long = {"state": STATE, "forecast_csv": forecast_text(run, hours=72)}
+            service["table_job"] = c.post("/zones/two/schedules", json=long).json()["job"]
     schedule_id = service["table_schedule"]
-    path = route.replace("{id}", str(schedule_id))
+    path = route.replace("{id}", str(schedule_id)).replace("{job}", service["table_job"])
     body = None
     if route.endswith("/schedules"):
         body = {"state": STATE, "forecast_csv": forecast_text(run)} if method == "POST" else None
@@ -287,31 +293,83 @@ def test_past_the_rate_a_token_gets_429_not_a_timeout(tmp_path, service):
         assert float(limited.headers["retry-after"]) > 0
 
 
-def test_an_infeasible_day_is_409_with_its_diagnosis_and_a_solver_limit_503(service, monkeypatch):
-    """In process (the window LP is feasible by construction: load may be shed, store floors are soft), the
-    errors that do reach a route are answered with their message and status, never 500."""
+def test_an_infeasible_day_is_409_with_the_clis_diagnosis(tmp_path, monkeypatch, capsys):
+    """A reservoir asked to release more water than it holds and receives: 409 with the cause (the forecast
+    column, the hour, the water short), the message `greenzone schedule` prints with exit code 3."""
+    import shutil
+
+    from greenzone.output import write_netcdf
+    from greenzone.planning import plan
+    from plan_helpers import two_node_profiles, two_node_zone
+
+    zone, path = two_node_zone(tmp_path)
+    profiles = two_node_profiles(zone)
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copyfile(path, run / "zone.yaml")
+    write_netcdf(profiles, run / "profiles.nc")
+    write_netcdf(plan(zone, profiles), run / "plan.nc")
+    hours = 24
+    frame = {
+        "time": [f"2027-03-01 {h:02d}:00" for h in range(hours)],
+        "demand:a [MW]": [30.0] * hours,
+        "demand:b [MW]": [15.0] * hours,
+        "cf:a/solar_fixed [-]": [0.5] * hours,
+        "cf:b/wind_onshore [-]": [0.3] * hours,
+        "inflow:b/hydro_reservoir [MW]": [8.0] * hours,
+        "min_release:b/hydro_reservoir [MW]": [500.0] * hours,
+    }
+    forecast = pd.DataFrame(frame).to_csv(index=False)
+    state = {"b/hydro_reservoir": 100.0}
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    (tmp_path / "forecast.csv").write_text(forecast)
+    code, _, err = cli_main(
+        monkeypatch, capsys, "schedule", str(run), "--state", str(tmp_path / "state.json"),
+        "--forecast", str(tmp_path / "forecast.csv"), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 3, err
+    engine = db.connect(tmp_path / "hydro.db")
+    zones.add_zone(engine, "hydro", run)
+    token = auth.create_token(engine, "op")
+    auth.grant(engine, "op", "hydro", "operator")
+    engine.dispose()
+    with Server(tmp_path / "hydro.db") as server, client(server, token) as c:
+        answer = c.post("/zones/hydro/schedules", json={"state": state, "forecast_csv": forecast})
+        listed = c.get("/zones/hydro/schedules").json()
+    assert answer.status_code == 409, answer.text
+    detail = answer.json()["detail"]
+    assert detail.startswith("the schedule from 2027-03-01 00:00:00 is infeasible:")
+    assert (
+        "min_release:b/hydro_reservoir [MW]: b/hydro_reservoir must release 500.0 MWh by 2027-03-01 00:00"
+        in detail
+    )
+    assert " ".join(detail.split()) in " ".join(err.split())  # the CLI's own message
+    assert listed == []  # nothing stored
+
+
+def test_a_solver_past_its_time_limit_is_503(service, monkeypatch):
+    """In process: a SolverError reaching the route is answered with its message and 503, never 500."""
     from fastapi.testclient import TestClient
 
-    from greenzone.errors import InfeasibleError, SolverError
+    from greenzone.errors import SolverError
     from greenzone.service import app as service_app
     from greenzone.service import scheduling
 
     engine = db.connect(service["base"] / "service.db")
     app = service_app.create_app(engine)
-    for error, status in ((InfeasibleError("node jabrayil: demand exceeds every supply"), 409),
-                          (SolverError("the schedule: time limit of 30 s reached"), 503)):  # fmt: skip
+    error = SolverError("the schedule from 2027-03-01 00:00:00: HiGHS stopped at its time limit of 30 s")
 
-        def fail(*_args, error=error, **_kwargs):
-            raise error
+    def fail(*_args, **_kwargs):
+        raise error
 
-        monkeypatch.setattr(scheduling, "make_schedule", fail)
-        with TestClient(app) as c:
-            answer = c.post(
-                "/zones/two/schedules",
-                json={"state": STATE, "forecast_csv": forecast_text(service["run"])},
-                headers={"Authorization": f"Bearer {service['tokens']['operator']}"},
-            )
-        assert answer.status_code == status and answer.json()["detail"] == str(error)
+    monkeypatch.setattr(scheduling, "make_schedule", fail)
+    with TestClient(app) as c:
+        answer = c.post(
+            "/zones/two/schedules",
+            json={"state": STATE, "forecast_csv": forecast_text(service["run"])},
+            headers={"Authorization": f"Bearer {service['tokens']['operator']}"},
+        )
+    assert answer.status_code == 503 and answer.json()["detail"] == str(error)
     engine.dispose()
 
 
@@ -364,3 +422,93 @@ def test_concurrent_requests_are_all_stored(service):
     for t in threads:
         t.join()
     assert len(answers) == 6 and len(set(answers)) == 3  # one schedule per key, however they race
+
+
+def test_a_request_past_a_day_ahead_is_a_job_polled_to_its_schedule(service, tmp_path, monkeypatch, capsys):
+    """72 hours: 202 with a job at once, polled until done; the schedule equals greenzone schedule's."""
+    run = service["run"]
+    forecast = forecast_text(run, hours=72, start="2027-04-01")
+    with client(service["server"], service["tokens"]["operator"]) as c:
+        short = forecast_text(run, hours=72).replace("cf:jabrayil/solar_fixed [-]", "cf:jabrayil/solar [-]")
+        bad = c.post("/zones/two/schedules", json={"state": STATE, "forecast_csv": short})
+        assert bad.status_code == 422 and "names no unit of the zone" in bad.json()["detail"]  # never queued
+        failing = c.post("/zones/two/schedules", json={"state": {"x/battery": 1}, "forecast_csv": forecast})
+        assert failing.status_code == 202  # the units are checked by the window model, in the job
+        for _ in range(600):
+            job = c.get(failing.json()["poll"]).json()
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["state"] == "failed" and job["error_status"] == 422
+        assert job["error"].startswith("state: unknown storage or reservoir 'x/battery'")
+        queued = c.post(
+            "/zones/two/schedules",
+            json={"state": STATE, "forecast_csv": forecast},
+            headers={"Idempotency-Key": "long"},
+        )
+        assert queued.status_code == 202 and queued.json()["state"] in ("queued", "running", "done")
+        poll = queued.json()["poll"]
+        for _ in range(600):
+            job = c.get(poll).json()
+            if job["state"] in ("done", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["state"] == "done", job
+        made = c.get(job["schedule"]).json()
+        same = c.post(
+            "/zones/two/schedules",
+            json={"state": STATE, "forecast_csv": forecast},
+            headers={"Idempotency-Key": "long"},
+        )
+        assert same.status_code == 200 and same.json()["id"] == job["schedule_id"]  # the stored schedule
+        assert c.get("/zones/two/jobs/nope").status_code == 404
+    (tmp_path / "state.json").write_text(json.dumps(STATE))
+    (tmp_path / "forecast.csv").write_text(forecast)
+    code, _, err = cli_main(
+        monkeypatch, capsys, "schedule", str(run), "--state", str(tmp_path / "state.json"),
+        "--forecast", str(tmp_path / "forecast.csv"), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 0, err
+    with xr.open_dataset(tmp_path / "out" / "schedule.nc") as ds:
+        table = schedule_table(ds.load())
+    assert made["hours"] == 72 and list(made["schedule"]["columns"]) == list(table.columns)
+    for name in table.columns:
+        assert np.array_equal(np.array(made["schedule"]["columns"][name]), table[name].to_numpy()), name
+
+
+def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
+    """A database at schema version 1 (before jobs) is upgraded at connect: version 2, the jobs table, every
+    row kept; connecting again changes nothing."""
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = create_engine(url)
+    with old.begin() as conn:
+        db.schema_version.create(conn)
+        version, description, step = db.MIGRATIONS[0]
+        step(conn)
+        conn.execute(
+            db.schema_version.insert().values(version=version, description=description, applied_at=db.now())
+        )
+        conn.execute(db.tokens.insert().values(name="kept", token_sha256="0" * 64, created_at=db.now()))
+    old.dispose()
+    assert (
+        "jobs"
+        not in sqlite3.connect(tmp_path / "old.db").execute("select name from sqlite_master").fetchall()
+    )
+    for _ in range(2):
+        engine = db.connect(tmp_path / "old.db")
+        assert "jobs" in db.tables(engine)
+        engine.dispose()
+    con = sqlite3.connect(tmp_path / "old.db")
+    assert [v for (v,) in con.execute("select version from schema_version order by version")] == [1, 2]
+    assert con.execute("select name from tokens").fetchall() == [("kept",)]
+    assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_openapi_document_lists_every_route_of_the_table(service):
+    schema = httpx.get(service["server"].url + "/openapi.json").json()
+    paths = {path.replace("{schedule_id}", "{id}").replace("{job_id}", "{job}") for path in schema["paths"]}
+    for _method, route, _role in ROUTES:
+        assert route.replace("/zones/two", "/zones/{zone}") in paths, route
+    assert schema["info"]["title"] == "greenzone service"

@@ -43,7 +43,7 @@ def _check(path, key: str) -> int:
 
 
 def _kill_during_requests(tmp_path, shares: tuple[float, ...]) -> list[int]:
-    """Kill the server ``share`` of a request's duration after each request is sent, restart, retry; returns
+    """Kill the server ``share`` of a request's duration after each request (48 h, answered at once) is sent, restart, retry; returns
     whether each killed request had been stored (1) or not (0)."""
     run = make_run(tmp_path)
     path = tmp_path / "faults.db"
@@ -52,7 +52,7 @@ def _kill_during_requests(tmp_path, shares: tuple[float, ...]) -> list[int]:
     token = auth.create_token(engine, "op")
     auth.grant(engine, "op", "two", "operator")
     engine.dispose()
-    body = {"state": STATE, "forecast_csv": forecast_text(run, hours=168), "horizon": 168}
+    body = {"state": STATE, "forecast_csv": forecast_text(run, hours=48), "horizon": 48}  # answered at once
     server = Server(path).start()
     try:
         with client(server, token) as c:  # how long one request takes here
@@ -97,3 +97,45 @@ def test_sigkill_during_a_schedule_request_leaves_it_whole_or_absent(tmp_path):
 def test_sigkill_at_many_points_of_a_request(tmp_path):
     outcomes = _kill_during_requests(tmp_path, tuple(k / 10 for k in range(0, 16)))
     assert len(outcomes) == 16
+
+
+@pytest.mark.parametrize(
+    "waits",
+    [pytest.param((0.0,), id="at-once"), pytest.param((0.0, 0.3, 0.6), id="later", marks=pytest.mark.slow)],
+)
+def test_a_job_killed_with_the_server_is_run_again_and_stores_one_schedule(tmp_path, waits):
+    """A 168-hour request is a job: the server killed at once after queuing it (or while it may run) resumes
+    it at the next start, and the job's key gives one schedule."""
+    run = make_run(tmp_path)
+    path = tmp_path / "jobs.db"
+    engine = db.connect(path)
+    zones.add_zone(engine, "two", run)
+    token = auth.create_token(engine, "op")
+    auth.grant(engine, "op", "two", "operator")
+    engine.dispose()
+    body = {"state": STATE, "forecast_csv": forecast_text(run, hours=168)}
+    for k, wait in enumerate(waits):
+        key = f"job-{k}"
+        server = Server(path).start()
+        try:
+            with client(server, token) as c:
+                queued = c.post("/zones/two/schedules", json=body, headers={"Idempotency-Key": key})
+            assert queued.status_code == 202, queued.text
+            job = queued.json()["job"]
+            time.sleep(wait)
+            server.kill()
+            _check(path, key)
+            server = Server(path).start()
+            with client(server, token) as c:
+                for _ in range(600):
+                    state = c.get(f"/zones/two/jobs/{job}").json()
+                    if state["state"] in ("done", "failed"):
+                        break
+                    time.sleep(0.1)
+                assert state["state"] == "done", state
+                again = c.post("/zones/two/schedules", json=body, headers={"Idempotency-Key": key})
+                assert again.status_code == 200 and again.json()["id"] == state["schedule_id"]
+                assert c.get(state["schedule"]).json()["hours"] == 168
+        finally:
+            server.stop()
+        assert _check(path, key) == 1

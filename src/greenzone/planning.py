@@ -55,6 +55,11 @@ costs, the fuel budgets and the CO2 cap (which bind the average year, not each y
 per 8,760 hours. Every hour weighs the same, so each year weighs by its hours (a leap year 8,784/8,760).
 ``time_resolution`` then ends in "over N weather years".
 
+With ``decomposition=`` (:mod:`greenzone.planning_decomposed`) the plan is hourly, solved by temporal
+decomposition to a stated gap; ``objective_usd_per_year`` is then the upper bound (the cost of the joined
+weekly dispatch), and the attributes ``decomposition_*`` hold the lower bound, gap, iterations and time per
+stage (docs/decomposition.md).
+
 A plan is only ever built from an optimal solve: a time limit or numerical failure raises
 :class:`~greenzone.errors.SolverError`, an infeasible zone :class:`~greenzone.errors.InfeasibleError` with a
 diagnosis in the zone's terms.
@@ -71,6 +76,7 @@ import xarray as xr
 
 from greenzone.aggregate import Aggregation
 from greenzone.aggregate import typical_days as cluster_days
+from greenzone.optimize.decompose import Decomposition, Progress
 from greenzone.optimize.formulation import Model, Periods, build_model
 from greenzone.optimize.formulation.policy import FOSSIL_KINDS
 from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
@@ -99,6 +105,8 @@ def plan(
     diagnose: bool = True,
     on_solve: Callable[[Model], None] | None = None,
     stress_days: Sequence[int] = (),
+    decomposition: Decomposition | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> xr.Dataset:
     """Least-cost capacity expansion and hourly dispatch of ``zone`` on ``profiles``.
 
@@ -122,8 +130,24 @@ def plan(
     stress_days : days of ``profiles`` (index from the first day, 24 hours each) whose load must be served in
         full (no unserved load in their hours); with ``typical_days`` each is kept as a period of its own
         (:mod:`greenzone.reliability` puts the worst days of other weather years there).
+    decomposition : plan every hour by temporal decomposition
+        (:class:`~greenzone.optimize.decompose.Decomposition`: regularised Benders, one subproblem per week, on
+        Dask), starting from the plan on 16 typical days (:mod:`greenzone.planning_decomposed`); not with
+        ``typical_days``, ``weights``, ``stress_days`` or ``extra_constraints``.
+    on_progress : with ``decomposition``, called with each iteration's bounds and gap.
     """
     options = options or SolverOptions(method=method, time_limit_s=time_limit, threads=threads)
+    if decomposition is not None:
+        if typical_days is not None or weights is not None or stress_days or extra_constraints is not None:
+            raise ValueError(
+                "decomposition plans every hour: pass it without typical_days, weights, stress_days or "
+                "extra_constraints"
+            )
+        from greenzone.planning_decomposed import plan_decomposed
+
+        return plan_decomposed(
+            zone, profiles, year=year, decomposition=decomposition, options=options, on_progress=on_progress
+        )
     stress_days = [int(day) for day in stress_days]
     if typical_days is None:
         hooks = _serve_in_full(_day_hours(stress_days, profiles.sizes["time"]), extra_constraints)

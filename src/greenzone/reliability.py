@@ -13,6 +13,13 @@
    (``plan(..., stress_days=...)``);
 4. repeat until the target holds, no new stress day turns up, or ``max_iterations`` plans have been made.
 
+With ``decomposition`` (:class:`~greenzone.optimize.decompose.Decomposition`) the plan is hourly by temporal
+decomposition and the stress days become whole hourly weather years: each iteration appends the
+``years_per_iteration`` weather years with the most unserved energy not yet in the horizon (their profiles as
+the adequacy made them, without outages, on the hours after the horizon's end) and re-plans over all of them,
+every year weighing the same and its unserved load costing the value of lost load (not forbidden, as on
+stress days: a whole year served in full would ask for more than the LOLE target).
+
 Every iteration is logged and returned (LOLE, EUE, cost, new capacity by technology, stress days added).
 Outages of storage, links and the grid connection cannot be carried into a planning day's profiles and are
 left out of the stress days (they still count in every adequacy assessment).
@@ -100,13 +107,16 @@ def plan_reliable(
     step: int = 24,
     guidance: str = "plan",
     on_iteration: Callable[[dict], None] | None = None,
+    decomposition=None,
+    years_per_iteration: int = 1,
     **plan_options,
 ) -> ReliablePlan:
     """Plan ``zone`` so that its LOLE over ``years`` is at most ``lole_max`` [h/yr] (module docstring).
 
     ``lole_max`` defaults to the zone's ``policy.lole_target_h_per_year``; ``plan_options`` go to
     :func:`greenzone.plan` (method, time limit, ...); ``guidance`` goes to :func:`greenzone.adequacy.assess`;
-    ``on_iteration`` is called with each iteration's record.
+    ``on_iteration`` is called with each iteration's record. With ``decomposition``, whole stress years
+    (module docstring) instead of stress days; ``typical_days`` is then not used.
     """
     from greenzone.planning import plan
 
@@ -122,12 +132,16 @@ def plan_reliable(
     records: list[dict] = []
     current = profiles
     days: list[int] = []
+    added_years: list[tuple[int, xr.Dataset]] = []
     result = assessed = None
     stopped = ""
     for iteration in range(1, max_iterations + 1):
         n_typical = None if typical_days is None else typical_days + len(days)
         try:
-            planned = plan(zone, current, typical_days=n_typical, stress_days=days, **plan_options)
+            if decomposition is not None:
+                planned = plan(zone, current, decomposition=decomposition, **plan_options)
+            else:
+                planned = plan(zone, current, typical_days=n_typical, stress_days=days, **plan_options)
         except InfeasibleError as exc:
             if result is None:
                 raise
@@ -162,6 +176,8 @@ def plan_reliable(
                 for d in stress
             ],
         }
+        if decomposition is not None:
+            record["stress_years"] = [label for label, _ in added_years]
         records.append(record)
         log.info(
             "reliability iteration %d: LOLE %.2f h/yr (target %g), EUE %.1f MWh/yr, cost %.4g USD/yr, %d stress days",
@@ -176,6 +192,17 @@ def plan_reliable(
             on_iteration(record)
         if s["lole_h_per_year"] <= target:
             return ReliablePlan(result, assessed, records, met=True, stopped="the target holds")
+        if decomposition is not None:
+            fresh_years = _stress_years(zone, assessed, years, added_years, years_per_iteration, result)
+            if not fresh_years:
+                stopped = "no new stress year: every year with loss of load is in the horizon already"
+                break
+            if iteration == max_iterations:
+                stopped = f"iteration limit ({max_iterations}) reached"
+                break
+            added_years.extend(fresh_years)
+            current = _append_years(current, [prof for _, prof in fresh_years])
+            continue
         fresh = [
             d
             for d in assessed.stress_days(len(seen) + days_per_iteration * 4)
@@ -198,3 +225,34 @@ def plan_reliable(
     assert result is not None and assessed is not None
     log.warning("reliability: LOLE target %g h/yr not met: %s", target, stopped)
     return ReliablePlan(result, assessed, records, met=False, stopped=stopped)
+
+
+def _stress_years(zone: Zone, assessed: Adequacy, years: list[WeatherYear], added, count: int, plan_ds):
+    """The ``count`` weather years with the most unserved energy not yet added, as (label, Profiles)."""
+    from greenzone.adequacy.years import year_weather
+    from greenzone.resources import profiles as make_profiles
+
+    taken = {label for label, _ in added}
+    ranked = sorted(
+        (y for y in assessed.years if y.eue_mwh > 0 and y.label not in taken), key=lambda y: -y.eue_mwh
+    )
+    out = []
+    for result in ranked[:count]:
+        year = next(y for y in years if y.index == result.index)
+        if year.profiles is not None:
+            prof = year.profiles
+        else:
+            prof = make_profiles(zone, year_weather(zone, year), year=int(plan_ds.attrs["year"]))
+        out.append((int(result.label), prof))
+    return out
+
+
+def _append_years(profiles: xr.Dataset, extra: list[xr.Dataset]) -> xr.Dataset:
+    """``profiles`` followed by each of ``extra`` on the hours after its end (one gap-free hourly axis)."""
+    parts, end = [profiles], pd.DatetimeIndex(profiles.indexes["time"])[-1]
+    for part in extra:
+        n = part.sizes["time"]
+        time = pd.date_range(end + pd.Timedelta(hours=1), periods=n, freq="h")
+        parts.append(part.assign_coords(time=time))
+        end = time[-1]
+    return xr.concat(parts, dim="time", data_vars="minimal", coords="minimal", compat="override")

@@ -123,6 +123,12 @@ class Progress:
         if self._status is not None:
             self._status.update(f"[bold]{name}[/bold]: {escape(text)}")
 
+    def update(self, text: str) -> None:
+        """Say how the running stage stands (e.g. a decomposition's bounds and gap), without ending it."""
+        log.info("%s: %s", self._name, text)
+        if self._status is not None:
+            self._status.update(f"[bold]{self._name}[/bold]: {escape(text)}")
+
     def _finish(self) -> None:
         if self._name is not None:
             elapsed = time.perf_counter() - self._start

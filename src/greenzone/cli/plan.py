@@ -192,6 +192,32 @@ def run(
             help="plan every hour instead of typical days (HiPO: 5 to 8.5 minutes for a full year of the Karabakh zone on 2 cores)",
         ),
     ] = False,
+    decompose: Annotated[
+        bool,
+        typer.Option(
+            "--decompose",
+            help="with --hourly: plan every hour by temporal decomposition (regularised Benders, one "
+            "subproblem per week and weather year on Dask, starting from the 16-typical-day plan), to --gap",
+        ),
+    ] = False,
+    gap: Annotated[
+        float,
+        typer.Option("--gap", min=1e-9, max=0.5, help="with --decompose: relative gap at which to stop"),
+    ] = 1e-3,
+    scheduler: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--scheduler",
+            help="with --decompose: address of a running Dask scheduler (tcp://HOST:8786); default: a local "
+            "cluster",
+        ),
+    ] = None,
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--workers", min=1, help="with --decompose: local worker processes (default one per core)"
+        ),
+    ] = None,
     check: Annotated[
         bool,
         typer.Option(
@@ -236,6 +262,7 @@ def run(
     from greenzone.optimize.solve import SolverOptions
     from greenzone.planning import plan
 
+    decomposition = _decomposition(decompose, hourly, gap, scheduler, workers)
     zone_path, z, inputs = zone_and_inputs(zone)
     target = _reliability_target(z, lole_max, reliability)
     options = SolverOptions(method=method, time_limit_s=time_limit, log_to_console=Settings.verbose)
@@ -250,12 +277,28 @@ def run(
         resolution = f"{typical_days} typical days" if aggregate else f"{p.sizes['time']:,} hours"
         progress.stage("build", f"building the linear program ({resolution})")
         days = typical_days if aggregate else None
-        if target is None:
+        if decomposition is not None and target is None:
+            progress.stage(
+                "solve", "temporal decomposition: the 16-typical-day start, then weekly subproblems"
+            )
+            shown = lambda state: progress.update(state.line())  # noqa: E731
+            result, extra = plan(z, p, options=options, decomposition=decomposition, on_progress=shown), {}
+        elif target is None:
             on_solve = lambda _model: progress.stage("solve", f"HiGHS {method}")  # noqa: E731
             result, extra = plan(z, p, typical_days=days, options=options, on_solve=on_solve), {}
         else:
             reliable = _reliable_plan(
-                progress, z, p, days, options, target, adequacy_years, outages, max_iterations, seed
+                progress,
+                z,
+                p,
+                days,
+                options,
+                target,
+                adequacy_years,
+                outages,
+                max_iterations,
+                seed,
+                decomposition,
             )
             result, extra = reliable.plan, _reliability_figures(reliable, target, folder)
         figures = _key_figures(progress, z, result, p, aggregate, check) | extra
@@ -265,6 +308,24 @@ def run(
     log.info("wrote %s", out.resolve())
     console.print(f"wrote {out.resolve()}")
     console.print(f"report: [bold]{out.resolve() / 'report.html'}[/bold]")
+
+
+def _decomposition(decompose: bool, hourly: bool, gap: float, scheduler: str | None, workers: int | None):
+    """The --decompose options, checked; None without --decompose."""
+    if not decompose:
+        if scheduler is not None or workers is not None or gap != 1e-3:
+            raise typer.BadParameter("--gap, --scheduler and --workers go with --hourly --decompose")
+        return None
+    if not hourly:
+        raise typer.BadParameter("--decompose plans every hour: give it with --hourly")
+    if scheduler is not None and workers is not None:
+        raise typer.BadParameter(
+            "--workers sizes the local cluster; with --scheduler the subproblems run on that scheduler's "
+            "workers. Give one of them."
+        )
+    from greenzone.optimize.decompose import Decomposition
+
+    return Decomposition(gap=gap, scheduler=scheduler, workers=workers)
 
 
 def _planning_horizon(p, w, weather_years: int | None, hours: int | None):
@@ -353,7 +414,9 @@ def _check(progress: Progress, z, result, p, aggregate: bool) -> dict:
     return figures
 
 
-def _reliable_plan(progress, z, p, typical_days, options, target, years, outages, max_iterations, seed):
+def _reliable_plan(
+    progress, z, p, typical_days, options, target, years, outages, max_iterations, seed, decomposition=None
+):
     """Reliability-constrained planning (``run --lole-max``), each iteration shown."""
     from greenzone.adequacy import synthetic_years
     from greenzone.reliability import plan_reliable
@@ -366,7 +429,11 @@ def _reliable_plan(progress, z, p, typical_days, options, target, years, outages
         line = (
             f"iteration {record['iteration']}: LOLE {record['lole_h_per_year']:.2f} h/yr, EUE "
             f"{record['eue_mwh_per_year']:,.1f} MWh/yr, cost {record['cost_usd_per_year'] / 1e6:,.3f} MUSD/yr, "
-            f"{len(record['stress_days'])} stress days"
+            + (
+                f"{len(record['stress_years'])} stress years"
+                if "stress_years" in record
+                else f"{len(record['stress_days'])} stress days"
+            )
         )
         log.info("reliability %s", line)
         console.print(line)
@@ -381,6 +448,7 @@ def _reliable_plan(progress, z, p, typical_days, options, target, years, outages
         max_iterations=max_iterations,
         on_iteration=shown,
         options=options,
+        decomposition=decomposition,
     )
     console.print(
         ("[green]" if result.met else "[yellow]")

@@ -34,6 +34,10 @@ def serve(
     max_horizon: Annotated[
         int, typer.Option("--max-horizon", min=1, help="most hours per schedule [h]")
     ] = 168,
+    sync_hours: Annotated[
+        int,
+        typer.Option("--sync-hours", min=1, help="most hours answered at once; longer requests are jobs [h]"),
+    ] = 48,
     time_limit: Annotated[
         float, typer.Option("--time-limit", min=0.1, help="solver time limit per schedule [s]")
     ] = 30.0,
@@ -46,7 +50,13 @@ def serve(
     from greenzone.service.limits import Limits
 
     engine = connect(db)
-    limits = Limits(rate_per_s=rate, burst=burst, max_horizon_h=max_horizon, solver_time_limit_s=time_limit)
+    limits = Limits(
+        rate_per_s=rate,
+        burst=burst,
+        max_horizon_h=max_horizon,
+        sync_max_h=sync_hours,
+        solver_time_limit_s=time_limit,
+    )
     console.print(f"greenzone service on http://{host}:{port} (database {escape(str(db))}); docs at /docs")
     uvicorn.run(create_app(engine, limits), host=host, port=port, log_level="warning")
 

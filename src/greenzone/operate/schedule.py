@@ -44,6 +44,7 @@ from greenzone.zone.schema import VARIABLE_KINDS, Zone
 
 __all__ = [
     "Window",
+    "forecast_columns",
     "read_forecast_csv",
     "read_state_json",
     "schedule",
@@ -195,38 +196,51 @@ def read_forecast_csv(
     ).to_numpy()
     first = int((p_time[0] - pd.Timestamp(year=p_time[0].year, month=1, day=1)) // pd.Timedelta("1h"))
     window = profiles.isel(time=(hour_of_year - first) % n_p).copy(deep=True).assign_coords(time=time)
-    missing = []
-
-    def built(node: str, tech: str) -> bool:
-        if capacities is None or "capacity" not in capacities:
-            return True
-        return float(capacities["capacity"].sel(node=node, technology=tech)) > 0
-
     for j, node in enumerate(zone.nodes):
-        has_demand = float(profiles["demand"].isel(node=j).max()) > 0
         if ("demand", node.id) in columns:
             window["demand"][:, j] = columns[("demand", node.id)].to_numpy(float)
-        elif has_demand:
-            missing.append(f"demand:{node.id} [MW]")
         for tech in node.technologies:
             if tech not in techs:
                 continue
             k = techs.index(tech)
             label = f"{node.id}/{tech}"
-            kind = zone.technologies[tech].kind
-            if ("cf", label) in columns:
-                window["capacity_factor"][:, j, k] = columns[("cf", label)].to_numpy(float)
-            elif kind in VARIABLE_KINDS and built(node.id, tech):
-                missing.append(f"cf:{label} [-]")
-            if ("inflow", label) in columns:
-                window["inflow"][:, j, k] = columns[("inflow", label)].to_numpy(float)
-            elif kind == "hydro_reservoir":
-                missing.append(f"inflow:{label} [MW]")
-            if ("min_release", label) in columns:
-                window["min_release"][:, j, k] = columns[("min_release", label)].to_numpy(float)
+            for kind, name in (
+                ("cf", "capacity_factor"),
+                ("inflow", "inflow"),
+                ("min_release", "min_release"),
+            ):
+                if (kind, label) in columns:
+                    window[name][:, j, k] = columns[(kind, label)].to_numpy(float)
+    given = {f"{kind}:{label} [{_UNITS[kind]}]" for kind, label in columns}
+    missing = [column for column in forecast_columns(zone, profiles, capacities) if column not in given]
     if missing:
         raise ForecastError(f"{path}: columns missing: {', '.join(missing)}")
     return window
+
+
+def forecast_columns(zone: Zone, profiles: xr.Dataset, capacities: xr.Dataset | None = None) -> list[str]:
+    """The columns a forecast file for this zone must hold: demand of every node with demand, the capacity
+    factor of every solar, wind and run-of-river unit (with capacity in ``capacities``, a Plan, when given)
+    and the inflow of every reservoir (module docstring)."""
+    techs = list(profiles["technology"].values)
+    peak = profiles["demand"].max("time").sel(node=zone.node_ids).values
+    capacity = None
+    if capacities is not None and "capacity" in capacities:
+        capacity = capacities["capacity"].transpose("node", "technology").to_pandas()
+    out = []
+    for j, node in enumerate(zone.nodes):
+        if float(peak[j]) > 0:
+            out.append(f"demand:{node.id} [MW]")
+        for tech in node.technologies:
+            if tech not in techs:
+                continue
+            kind = zone.technologies[tech].kind
+            built = capacity is None or float(capacity.loc[node.id, tech]) > 0
+            if kind in VARIABLE_KINDS and built:
+                out.append(f"cf:{node.id}/{tech} [-]")
+            if kind == "hydro_reservoir":
+                out.append(f"inflow:{node.id}/{tech} [MW]")
+    return out
 
 
 def schedule(
@@ -375,27 +389,34 @@ def schedule_dataset(zone: Zone, window: Window) -> xr.Dataset:
 
 def schedule_table(ds: xr.Dataset) -> pd.DataFrame:
     """The schedule as one row per hour and a column per unit, link and grid connection [MW, MWh]."""
+
+    def grid(name: str, *dims: str) -> np.ndarray:  # (time, ...) values in the order of ``dims``
+        return ds[name].transpose("time", *dims).values
+
+    dispatch = grid("dispatch", "node", "technology")
+    level, charge, discharge = (
+        grid(v, "node", "storage") for v in ("storage_level", "storage_charge", "storage_discharge")
+    )
+    reservoir = grid("reservoir_level", "node", "technology")
+    unserved, flow = grid("unserved", "node"), grid("flow", "link")
     out = {}
-    for node in ds["node"].values:
-        for tech in ds["technology"].values:
-            values = ds["dispatch"].sel(node=node, technology=tech).values
+    for i, node in enumerate(ds["node"].values):
+        for k, tech in enumerate(ds["technology"].values):
+            values = dispatch[:, i, k]
             if np.abs(values).max() > 0:
                 out[f"dispatch:{node}/{tech} [MW]"] = values
-        for store in ds["storage"].values:
-            level = ds["storage_level"].sel(node=node, storage=store).values
-            net = (ds["storage_discharge"] - ds["storage_charge"]).sel(node=node, storage=store).values
-            if np.abs(level).max() > 0 or np.abs(net).max() > 0:
+        for k, store in enumerate(ds["storage"].values):
+            net = discharge[:, i, k] - charge[:, i, k]
+            if np.abs(level[:, i, k]).max() > 0 or np.abs(net).max() > 0:
                 out[f"storage_net_discharge:{node}/{store} [MW]"] = net
-                out[f"storage_level:{node}/{store} [MWh]"] = level
-        for tech in ds["technology"].values:
-            level = ds["reservoir_level"].sel(node=node, technology=tech).values
-            if np.abs(level).max() > 0:
-                out[f"reservoir_level:{node}/{tech} [MWh]"] = level
-        unserved = ds["unserved"].sel(node=node).values
-        if unserved.max() > 0:
-            out[f"unserved:{node} [MW]"] = unserved
-    for link in ds["link"].values:
-        out[f"flow:{link} [MW]"] = ds["flow"].sel(link=link).values
+                out[f"storage_level:{node}/{store} [MWh]"] = level[:, i, k]
+        for k, tech in enumerate(ds["technology"].values):
+            if np.abs(reservoir[:, i, k]).max() > 0:
+                out[f"reservoir_level:{node}/{tech} [MWh]"] = reservoir[:, i, k]
+        if unserved[:, i].max() > 0:
+            out[f"unserved:{node} [MW]"] = unserved[:, i]
+    for j, link in enumerate(ds["link"].values):
+        out[f"flow:{link} [MW]"] = flow[:, j]
     out["grid_import [MW]"] = ds["grid_import"].values
     out["grid_export [MW]"] = ds["grid_export"].values
     return pd.DataFrame(out, index=pd.DatetimeIndex(ds.indexes["time"], name="time"))

@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
-from greenzone.errors import GreenzoneError
+from greenzone.errors import GreenzoneError, InfeasibleError
 from greenzone.operate.forecast import FORECAST_VARIABLES
 from greenzone.optimize.formulation import Model, build_model
 from greenzone.optimize.formulation.data import CF_THRESHOLD
@@ -241,6 +242,7 @@ class OperationModel:
         self._add_targets(lp, "storage", d.sto_labels, "storage_level", penalty)
         self._add_targets(lp, "reservoir", [d.gen_labels[g] for g in d.res_gen], "reservoir_level", penalty)
         self.solver = PersistentSolver(lp, options or SolverOptions(method="dual_simplex"))
+        self._window: tuple[xr.Dataset, np.ndarray] | None = None
 
     def _add_targets(self, lp, prefix: str, labels: list[str], level: str, penalty: float) -> None:
         if not labels:
@@ -275,6 +277,7 @@ class OperationModel:
         ``derate`` the available share [-] of storage, links and the grid connection by hour (forced
         outages; see :meth:`_derate`)."""
         lp, d, fleet = self.model.lp, self.d, self.fleet
+        self._window = (forecast, np.asarray(reservoir0, dtype=float))
         cf = _gen_cf(d, forecast)
         lp.update_bounds("dispatch", lower=0.0, upper=cf * fleet.gen[:, None])
         demand = forecast["demand"].transpose("node", "time").values.astype(float)
@@ -328,7 +331,42 @@ class OperationModel:
         return float(sum(lp.variable_values(n, solution.x).sum() for n in names))
 
     def solve(self, what: str) -> Solution:
-        return require_optimal(self.solver.solve(), what=what)
+        """Solve the window; an infeasible one raises :class:`InfeasibleError` with its cause where the
+        minimum releases explain it (:meth:`release_shortfalls`)."""
+        try:
+            return require_optimal(self.solver.solve(), what=what)
+        except InfeasibleError:
+            causes = self.release_shortfalls()
+            if not causes:
+                raise
+            raise InfeasibleError(f"{what} is infeasible:\n  " + "\n  ".join(causes)) from None
+
+    def release_shortfalls(self) -> list[str]:
+        """Why the last window cannot be met by its reservoirs: the only hard rows of the window LP are the
+        minimum releases (load may be shed, store floors are soft), and a reservoir can release by hour t at
+        most its initial level plus its inflow until then (spill is free), so a cumulative minimum release
+        above that cannot be met. One message per reservoir, at its first such hour."""
+        if self._window is None or not self.d.res_gen.size:
+            return []
+        forecast, reservoir0 = self._window
+        d = self.d
+        inflow = _res_values(d, forecast, "inflow")
+        release = _res_values(d, forecast, "min_release")
+        time = pd.DatetimeIndex(forecast.indexes["time"])
+        out = []
+        for r, g in enumerate(d.res_gen):
+            short = np.cumsum(release[r]) - (reservoir0[r] + np.cumsum(inflow[r]))
+            bad = np.flatnonzero(short > 1e-6)
+            if bad.size:
+                t = int(bad[0])
+                label = d.gen_labels[g]
+                out.append(
+                    f"min_release:{label} [MW]: {label} must release {np.sum(release[r, : t + 1]):,.1f} MWh by "
+                    f"{time[t]:%Y-%m-%d %H:%M} UTC, but it holds {reservoir0[r]:,.1f} MWh and its inflow "
+                    f"until then is {np.sum(inflow[r, : t + 1]):,.1f} MWh (short by {short[t]:,.1f} MWh); lower "
+                    "the minimum release, or give the reservoir's level in the state"
+                )
+        return out
 
     def schedule(self, solution: Solution, hours: int) -> dict[str, np.ndarray]:
         """The first ``hours`` hours of a window's solution, by block (unit, hour)."""

@@ -1,11 +1,12 @@
 """The HTTP routes of ``greenzone serve`` (FastAPI; OpenAPI docs at /docs).
 
-Every route but ``/health`` and the control-room page needs ``Authorization: Bearer <token>``: 401 without a
+Every route but ``/health``, the OpenAPI document and the control-room page needs ``Authorization: Bearer <token>``: 401 without a
 valid token, 404 for a zone the token holds no role on, 403 for a role too low, 429 past the token's request
 rate. Bad input gets the CLI's message with 422, an infeasible schedule its diagnosis with 409, a solver past
 its time limit 503; a request body past the size limit 413. See docs/service.md for the table of routes.
 """
 
+import contextlib
 import json
 import logging
 from typing import Annotated, Any
@@ -16,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select
 
 from greenzone import __version__
-from greenzone.errors import GreenzoneError, InfeasibleError, SolverError
+from greenzone.errors import GreenzoneError
+from greenzone.operate.schedule import forecast_columns
 from greenzone.runfolder import RunFolderError
-from greenzone.service import actuals, db, scheduling
+from greenzone.service import actuals, db, jobs, scheduling
 from greenzone.service.auth import Caller, authenticate
 from greenzone.service.limits import Limits, RateLimiter
 from greenzone.service.page import add_page
@@ -97,7 +99,18 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
     limits = limits or Limits()
     zones = ZoneCache(engine)
     rate = RateLimiter(limits.rate_per_s, limits.burst)
+    runner = jobs.JobRunner(engine, zones, limits)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        resumed = runner.resume()  # jobs a killed process left unfinished
+        if resumed:
+            log.warning("resumed %d unfinished job(s)", resumed)
+        yield
+        runner.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="greenzone service",
         version=__version__,
         description="Day-ahead schedules of renewable energy zones, with their history, actuals and settlement.",
@@ -106,16 +119,9 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
 
     @app.exception_handler(GreenzoneError)
     def _greenzone_error(_request: Request, exc: GreenzoneError) -> JSONResponse:
-        if isinstance(exc, InfeasibleError):
-            status = 409
-        elif isinstance(exc, SolverError):
-            status = 503
-        elif isinstance(exc, RunFolderError):
+        if isinstance(exc, RunFolderError):
             log.error("%s", exc)
-            status = 503
-        else:
-            status = 422
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return JSONResponse({"detail": str(exc)}, status_code=scheduling.http_status(exc))
 
     def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
         who = authenticate(engine, authorization)
@@ -172,7 +178,7 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
             "zone_fingerprint": row.zone_fingerprint,
             "nodes": z.node_ids,
             "storage_units": _units(run, "storage"),
-            "forecast_columns": _forecast_columns(run),
+            "forecast_columns": forecast_columns(run.zone, run.profiles, run.plan),
         }
 
     @app.post("/zones/{zone}/schedules", status_code=201)
@@ -191,6 +197,10 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
                 response.status_code = 200
                 return scheduling.describe(scheduling.stored(engine, zone, existing))
         levels, window = scheduling.read_request(run, request, limits.max_horizon_h)
+        if window.sizes["time"] > limits.sync_max_h:  # longer than a day ahead: a job, polled
+            job_id, created = runner.submit(zone, who, request, idempotency_key)
+            response.status_code = 202 if created else 200
+            return jobs.describe(runner.get(zone, job_id))
         result = scheduling.make_schedule(run, levels, window, limits.solver_time_limit_s)
         new_id, created = scheduling.store_schedule(
             engine,
@@ -204,6 +214,14 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
         if not created:
             response.status_code = 200
         return scheduling.describe(scheduling.stored(engine, zone, new_id))
+
+    @app.get("/zones/{zone}/jobs/{job_id}")
+    def get_job(job_id: str, access: Annotated[tuple, Depends(viewer)]) -> dict:
+        _, zone = access
+        job = runner.get(zone, job_id)
+        if job is None:
+            raise HTTPException(404, f"zone {zone!r} has no job {job_id!r}")
+        return jobs.describe(job)
 
     @app.get("/zones/{zone}/schedules")
     def list_schedules(access: Annotated[tuple, Depends(viewer)], limit: int = 50) -> list[dict]:
@@ -288,6 +306,7 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
         ]
 
     add_page(app)
+
     app.state.engine, app.state.limits, app.state.zones = engine, limits, zones
     return app
 
@@ -303,23 +322,3 @@ def _units(run, kind: str) -> list[str]:
         for s in energy[kind].values
         if float(energy.sel(node=n, **{kind: s})) > 0
     ]
-
-
-def _forecast_columns(run) -> list[str]:
-    """The columns a forecast for this zone must hold (as ``greenzone schedule`` asks for them)."""
-    from greenzone.zone.schema import VARIABLE_KINDS
-
-    zone, plan, p = run.zone, run.plan, run.profiles
-    out = []
-    for j, node in enumerate(zone.nodes):
-        if float(p["demand"].isel(node=j).max()) > 0:
-            out.append(f"demand:{node.id} [MW]")
-        for tech in node.technologies:
-            if tech not in list(p["technology"].values):
-                continue
-            kind = zone.technologies[tech].kind
-            if kind in VARIABLE_KINDS and float(plan["capacity"].sel(node=node.id, technology=tech)) > 0:
-                out.append(f"cf:{node.id}/{tech} [-]")
-            if kind == "hydro_reservoir":
-                out.append(f"inflow:{node.id}/{tech} [MW]")
-    return out

@@ -3,8 +3,8 @@
 SQLite by default (one file, WAL journal so that readers never wait for the writer, foreign keys on), or any
 SQLAlchemy URL (``postgresql+psycopg://...``) for a shared deployment. The schema is created and upgraded by
 :func:`migrate`: a ``schema_version`` table records every migration applied, and each migration runs in its own
-transaction, so a database is always at one known version. (A list of our own instead of alembic: five
-tables, one migration so far, and no second tool to install and learn for it.)
+transaction, so a database is always at one known version. (A list of our own instead of alembic: seven
+tables, two migrations so far, and no second tool to install and learn for it.)
 
 Every request that writes does so in one transaction (:func:`transaction`): its rows and its audit entry are
 committed together or not at all.
@@ -123,12 +123,38 @@ audit = Table(
 )
 
 
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("zone_id", String(64), ForeignKey("zones.id"), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("request_sha256", String(64), nullable=False),
+    Column("state_json", Text, nullable=False),
+    Column("forecast_csv", Text, nullable=False),
+    Column("horizon_h", Integer, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("schedule_id", Integer, ForeignKey("schedules.id"), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("error_status", Integer, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    Column("created_by", Integer, ForeignKey("tokens.id"), nullable=False),
+    UniqueConstraint("zone_id", "idempotency_key", name="one_job_per_key"),
+)
+
+
 def _initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[zones, tokens, grants, schedules, actuals, audit])
 
 
+def _jobs(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[jobs])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "zones, tokens, grants, schedules, actuals, audit", _initial),
+    (2, "jobs: schedule requests answered by polling", _jobs),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -15,6 +15,7 @@ class Limits:
 
     max_body_bytes : the largest request body [bytes] (a week's forecast of the Karabakh zone is ~60 kB).
     max_horizon_h : the most hours one schedule request may cover [h].
+    sync_max_h : the most hours answered at once [h]; a longer request becomes a job (202, polled).
     rate_per_s, burst : each token's sustained request rate [1/s] and how many requests it may make at once
         above it; past them a request gets 429 with Retry-After.
     solver_time_limit_s : wall-clock limit of one schedule's solve [s]; past it, 503.
@@ -22,6 +23,7 @@ class Limits:
 
     max_body_bytes: int = 2_000_000
     max_horizon_h: int = 168
+    sync_max_h: int = 48
     rate_per_s: float = 20.0
     burst: int = 40
     solver_time_limit_s: float = 30.0

@@ -47,6 +47,11 @@ class ScheduleRequest:
     forecast_csv: str
     horizon: int | None = None
 
+    @classmethod
+    def from_row(cls, row) -> ScheduleRequest:
+        """The request a stored schedule or job was made from."""
+        return cls(json.loads(row.state_json), row.forecast_csv, row.horizon_h)
+
     def state_json(self) -> str:
         return json.dumps(self.state, sort_keys=True)
 
@@ -220,7 +225,19 @@ def describe(row, *, with_result: bool = True, with_inputs: bool = False) -> dic
 
 def request_of(row) -> ScheduleRequest:
     """The request a stored schedule was made from."""
-    return ScheduleRequest(json.loads(row.state_json), row.forecast_csv, row.horizon_h)
+    return ScheduleRequest.from_row(row)
+
+
+def http_status(exc: GreenzoneError) -> int:
+    """The HTTP status of an error greenzone raised: 409 infeasible, 503 solver or run folder, else 422."""
+    from greenzone.errors import InfeasibleError, SolverError
+    from greenzone.runfolder import RunFolderError
+
+    if isinstance(exc, InfeasibleError):
+        return 409
+    if isinstance(exc, (SolverError, RunFolderError)):
+        return 503
+    return 422
 
 
 def same_values(a: dict, b: dict) -> bool:
