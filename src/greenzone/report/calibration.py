@@ -19,11 +19,10 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from plotly.subplots import make_subplots
 
 from greenzone.report.common import layout, number
-from greenzone.report.html import PLOTLY_CONFIG, plotly_js
+from greenzone.report.html import PLOTLY_CONFIG, plotly_js, templates
 
 COLORS = {"observed": "#1d2733", "before": "#b0b0b0", "after": "#1f6f50"}
 PANELS_PER_ROW = 3
@@ -171,13 +170,7 @@ def calibration_page(
     """
     from greenzone import __version__
 
-    env = Environment(
-        loader=PackageLoader("greenzone.report", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = templates()
     fig = calibration_figure(table, synthetic)
     figure = fig.to_html(
         include_plotlyjs=False,

@@ -323,6 +323,29 @@ def run_details(plan: xr.Dataset, figures: dict[str, Any] | None = None) -> list
 # ----------------------------------------------------------------------------------------------------------
 
 
+def templates() -> Environment:
+    """The Jinja environment of every greenzone page (templates/, HTML autoescaped, undefined names refused)."""
+    return Environment(
+        loader=PackageLoader("greenzone.report", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def read_dataset(path: Path, what: str, fix: str) -> xr.Dataset:
+    """The netCDF file ``path``, loaded; a ReportError naming it, ``what`` it should be and ``fix`` when it is
+    missing or unreadable."""
+    if not path.is_file():
+        raise ReportError(f"{path} not found: {fix}")
+    try:
+        with xr.open_dataset(path) as ds:
+            return ds.load()
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path} cannot be read as {what}: {exc}") from None
+
+
 def plotly_js() -> str:
     """The minified plotly.js shipped with the plotly package, to inline once in the report."""
     return resources.files("plotly").joinpath("package_data/plotly.min.js").read_text("utf-8")
@@ -355,13 +378,7 @@ def render_report(
     Operation section; ``adequacy`` (the figures of ``adequacy.json`` and the shortfall of ``adequacy.nc``,
     see :mod:`greenzone.report.adequacy`) the Adequacy section. ``plotly_src`` loads plotly.js from that
     (relative) address instead of inlining it: for many reports beside one shared copy, as a sweep's cases."""
-    env = Environment(
-        loader=PackageLoader("greenzone.report", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = templates()
     sections = []
     for name, make in report_figures.ALL_FIGURES.items():
         heading, caption = CAPTIONS[name]
@@ -417,16 +434,11 @@ def render_report(
 
 
 def _read_plan(plan_dir: Path) -> xr.Dataset:
-    path = plan_dir / "plan.nc"
-    if not path.is_file():
-        raise ReportError(
-            f"{path} not found: give the folder a 'greenzone run' wrote (it holds plan.nc, kpis.json, zone.yaml)"
-        )
-    try:
-        with xr.open_dataset(path) as ds:
-            return ds.load()
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{path} cannot be read as a plan: {exc}") from None
+    return read_dataset(
+        plan_dir / "plan.nc",
+        "a plan",
+        "give the folder a 'greenzone run' wrote (it holds plan.nc, kpis.json, zone.yaml)",
+    )
 
 
 def write_report(

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 import xarray as xr
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from greenzone.report.html import PLOTLY_CONFIG, ReportError, plotly_js
+from greenzone.report.html import PLOTLY_CONFIG, ReportError, plotly_js, read_dataset, templates
 from greenzone.report.pathway import ALL_FIGURES, CAPTIONS, limit_rows, what_to_build_when
 from greenzone.safe_read import read_json_object
 
@@ -122,13 +121,7 @@ def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = No
     ``scenario`` dimension) shows its scenarios side by side (:func:`scenario_context`)."""
     from greenzone import __version__
 
-    env = Environment(
-        loader=PackageLoader("greenzone.report", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = templates()
     stochastic = "scenario" in ds.dims
     if stochastic:
         scenarios = scenario_context(ds, figures, zone)
@@ -162,16 +155,11 @@ def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = No
 
 def read_pathway(folder: Path) -> xr.Dataset:
     """``folder/pathway.nc``, loaded; refused with the fix when missing or unreadable."""
-    path = folder / "pathway.nc"
-    if not path.is_file():
-        raise ReportError(
-            f"{path} not found: give the folder a 'greenzone pathway' wrote (it holds pathway.nc, kpis.json)"
-        )
-    try:
-        with xr.open_dataset(path) as ds:
-            return ds.load()
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{path} cannot be read as a pathway: {exc}; run greenzone pathway again") from None
+    return read_dataset(
+        folder / "pathway.nc",
+        "a pathway (run greenzone pathway again)",
+        "give the folder a 'greenzone pathway' wrote (it holds pathway.nc, kpis.json)",
+    )
 
 
 def write_pathway_report(
