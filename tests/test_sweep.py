@@ -429,6 +429,8 @@ def test_a_pathway_sweep_case_equals_the_monolithic_pathway(client, tmp_path):
     untimed = lambda figures: {k: v for k, v in figures.items() if not k.endswith("time_s")}  # noqa: E731
     assert untimed(stored) == untimed(expected)
     assert catalog["path.total_cost_discounted_usd"].item() == expected["path.total_cost_discounted_usd"] > 0
+    page = (folder / "report.html").read_text()  # the pathway's own page, plotly.js from the sweep folder
+    assert 'id="what-to-build-when"' in page and '<script src="../../plotly.min.js"></script>' in page
 
 
 def test_the_karabakh_example_sweep_expands_to_over_100_cases():

@@ -115,10 +115,13 @@ def scenario_context(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None 
     }
 
 
-def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = None) -> str:
+def pathway_page(
+    ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = None, *, plotly_src: str | None = None
+) -> str:
     """The pathway's page as one HTML string: ``ds`` a Pathway dataset, ``figures`` its key figures
     (:func:`greenzone.pathway_output.pathway_kpis`), ``zone`` (optional) for names. A stochastic pathway (a
-    ``scenario`` dimension) shows its scenarios side by side (:func:`scenario_context`)."""
+    ``scenario`` dimension) shows its scenarios side by side (:func:`scenario_context`). ``plotly_src`` loads
+    plotly.js from that (relative) address instead of inlining it (a sweep's cases share one copy)."""
     from greenzone import __version__
 
     env = templates()
@@ -149,7 +152,8 @@ def pathway_page(ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = No
         paths=paths,
         generated=datetime.now(timezone.utc).strftime("%d %b %Y %H:%M UTC"),
         version=__version__,
-        plotly_js=plotly_js(),
+        plotly_js="" if plotly_src else plotly_js(),
+        plotly_src=plotly_src,
     )
 
 

@@ -40,8 +40,8 @@ class RunOptions:
         the whole years of its weather file); None for no adequacy study.
     outages : the adequacy study draws random forced outages.
     outage_seed : seed of those outages.
-    report : render the case's own report.html (its plotly.js shared from the sweep folder); a presentation
-        option, not part of the case's hash.
+    report : render the case's own report.html (a plan's or a pathway's page; its plotly.js shared from the
+        sweep folder); a presentation option, not part of the case's hash.
     """
 
     kind: Kind = "plan"
@@ -93,6 +93,8 @@ def run_case(zone: Zone, options: RunOptions) -> dict[str, Any]:
     try:
         if options.kind == "pathway":
             result, figures = _pathway(zone, options)
+            if options.report:
+                files["report.html"] = _pathway_report(zone, result, figures).encode("utf-8")
         else:
             result, figures = _plan(zone, options)
             adequacy = None
@@ -167,6 +169,13 @@ def _report(zone: Zone, planned, figures: dict[str, Any], adequacy) -> str:
     from greenzone.report import render_report
 
     return render_report(planned, figures, zone, adequacy=adequacy, plotly_src=f"../../{PLOTLY_FILE}")
+
+
+def _pathway_report(zone: Zone, result, figures: dict[str, Any]) -> str:
+    """The case's report.html, the page `greenzone pathway` writes, loading the sweep folder's plotly.js."""
+    from greenzone.report.pathway_page import pathway_page
+
+    return pathway_page(result, figures, zone, plotly_src=f"../../{PLOTLY_FILE}")
 
 
 def _solver_options(options: RunOptions):
