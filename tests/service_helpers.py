@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -121,3 +123,11 @@ def forecast_text(run_dir: Path, hours: int = 24, start: str = "2027-03-01", sca
     if float(run.plan["capacity"].sel(node="kalbajar", technology="wind_onshore")) > 0:
         columns["cf:kalbajar/wind_onshore [-]"] = np.clip(0.3 + 0.1 * np.cos(t / 7) * scale, 0, 1)
     return pd.DataFrame(columns).to_csv(index=False)
+
+
+def run_archive(run_dir: Path, top: str = "run") -> bytes:
+    """The run folder as a .tar.gz holding the folder ``top`` (as ``tar -czf run.tgz run`` makes it)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(run_dir, arcname=top)
+    return buffer.getvalue()

@@ -18,7 +18,7 @@ import xarray as xr
 from cli_helpers import cli_main
 from greenzone.operate.schedule import schedule_table
 from greenzone.service import auth, db, zones
-from service_helpers import Server, client, forecast_text, make_run
+from service_helpers import Server, client, forecast_text, make_run, run_archive
 
 STATE = {"jabrayil/battery": 7.5}
 
@@ -118,6 +118,7 @@ ROUTES = [
     ("POST", "/zones/two/actuals", "operator"),
     ("GET", "/zones/two/audit", "admin"),
     ("GET", "/zones/two/jobs/{job}", "viewer"),
+    ("PUT", "/zones/two/run", "admin"),
 ]
 LEVEL = {"viewer": 0, "operator": 1, "admin": 2}
 
@@ -136,13 +137,15 @@ def test_tokens_and_roles_on_every_route(service, method, route, least, who):
             service["table_job"] = c.post("/zones/two/schedules", json=long).json()["job"]
     schedule_id = service["table_schedule"]
     path = route.replace("{id}", str(schedule_id)).replace("{job}", service["table_job"])
-    body = None
-    if route.endswith("/schedules"):
+    body, content = None, None
+    if method == "PUT":  # the same run folder again, as an archive: the zone's plan is unchanged
+        content = service.setdefault("archive", run_archive(run))
+    elif route.endswith("/schedules"):
         body = {"state": STATE, "forecast_csv": forecast_text(run)} if method == "POST" else None
     elif route.endswith("/actuals"):
         body = {"actuals_csv": forecast_text(run, scale=1.2)}
     with client(service["server"], tokens[who]) as c:
-        answer = c.request(method, path, json=body)
+        answer = c.request(method, path, json=body, content=content)
     if who in ("none", "unknown", "revoked"):
         expected = 401
     elif who == "stranger":
@@ -150,7 +153,7 @@ def test_tokens_and_roles_on_every_route(service, method, route, least, who):
     elif LEVEL[who] < LEVEL[least]:
         expected = 403
     else:
-        expected = 201 if method == "POST" and not route.endswith("reproduce") else 200
+        expected = 201 if method == "POST" and not route.endswith("reproduce") else 200  # PUT: replaced
     assert answer.status_code == expected, (who, method, path, answer.text)
     if expected == 401:
         assert answer.headers["www-authenticate"] == "Bearer"
@@ -477,7 +480,7 @@ def test_a_request_past_a_day_ahead_is_a_job_polled_to_its_schedule(service, tmp
 
 
 def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
-    """A database at schema version 1 (before jobs) is upgraded at connect: version 2, the jobs table, every
+    """A database at schema version 1 (before jobs) is upgraded at connect: versions 2 and 3 (jobs, zone_archives), every
     row kept; connecting again changes nothing."""
     from sqlalchemy import create_engine
 
@@ -498,10 +501,10 @@ def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
     )
     for _ in range(2):
         engine = db.connect(tmp_path / "old.db")
-        assert "jobs" in db.tables(engine)
+        assert {"jobs", "zone_archives"} <= set(db.tables(engine))
         engine.dispose()
     con = sqlite3.connect(tmp_path / "old.db")
-    assert [v for (v,) in con.execute("select version from schema_version order by version")] == [1, 2]
+    assert [v for (v,) in con.execute("select version from schema_version order by version")] == [1, 2, 3]
     assert con.execute("select name from tokens").fetchall() == [("kept",)]
     assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
 
