@@ -4,6 +4,7 @@ refused with the documented status, settlement against actuals, the admin comman
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import threading
@@ -280,6 +281,40 @@ def test_settlement_against_actuals(service):
     hourly = settled["hourly"]
     assert len(hourly["time"]) == 24
     assert np.allclose(np.array(hourly["demand_actual [MW]"]) / np.array(hourly["demand_forecast [MW]"]), 1.4)
+
+
+def _with_prices(text: str, imp: float, exp: float) -> str:
+    frame = pd.read_csv(io.StringIO(text))
+    frame["grid_import_price [USD/MWh]"], frame["grid_export_price [USD/MWh]"] = imp, exp
+    return frame.to_csv(index=False)
+
+
+def test_metered_prices_change_the_settlement_by_what_they_cost(service):
+    """The same actuals with metered grid prices (import 100, export 30 USD/MWh, the zone's are 62 and 40):
+    the settled dispatch is the same, and the settled cost rises by 38 USD per MWh imported and 10 per MWh
+    exported."""
+    run = service["run"]
+    actual = forecast_text(run, start="2027-03-13", scale=1.4)
+    with client(service["server"], service["tokens"]["operator"]) as c:
+        made = _post_schedule(c, run, forecast_csv=forecast_text(run, start="2027-03-13")).json()
+        assert c.post("/zones/two/actuals", json={"actuals_csv": actual}).status_code == 201
+        plain = c.get(f"/zones/two/schedules/{made['id']}/settlement").json()
+        priced_csv = _with_prices(actual, 100.0, 30.0)
+        assert c.post("/zones/two/actuals", json={"actuals_csv": priced_csv}).status_code == 201
+        priced = c.get(f"/zones/two/schedules/{made['id']}/settlement").json()
+        bad = c.post("/zones/two/actuals", json={"actuals_csv": _with_prices(actual, "abc", 30.0)})
+        in_forecast = _post_schedule(c, run, forecast_csv=_with_prices(forecast_text(run), 100.0, 30.0))
+    assert plain["metered_prices"] == [] and set(plain["hourly"]["import_price [USD/MWh]"]) == {62.0}
+    assert priced["metered_prices"] == ["grid_export_price", "grid_import_price"]
+    assert set(priced["hourly"]["import_price [USD/MWh]"]) == {100.0}
+    imported = np.array(plain["hourly"]["grid_import_settled [MW]"])
+    exported = np.array(plain["hourly"]["grid_export_settled [MW]"])
+    assert imported.sum() > 1.0  # the zone imports on this day: the price matters
+    assert priced["hourly"]["grid_import_settled [MW]"] == list(imported)  # the same settled dispatch
+    expected = plain["operating_cost_usd"] + 38.0 * imported.sum() + 10.0 * exported.sum()
+    assert priced["operating_cost_usd"] == pytest.approx(expected, rel=1e-12, abs=1e-6)
+    assert bad.status_code == 422 and "grid_import_price [USD/MWh]" in bad.json()["detail"]
+    assert in_forecast.status_code == 422 and "is not understood" in in_forecast.json()["detail"]
 
 
 def test_past_the_rate_a_token_gets_429_not_a_timeout(tmp_path, service):
