@@ -449,10 +449,11 @@ def test_serve_admin_commands(tmp_path, monkeypatch, capsys, service):
 def test_concurrent_requests_are_all_stored(service):
     run = service["run"]
     answers = []
+    text = forecast_text(run)  # read once here: netCDF4 (read_run in forecast_text) is not thread-safe
 
     def one(k):
         with client(service["server"], service["tokens"]["operator"]) as c:
-            answers.append(_post_schedule(c, run, key=f"concurrent-{k % 3}").json()["id"])
+            answers.append(_post_schedule(c, run, key=f"concurrent-{k % 3}", forecast_csv=text).json()["id"])
 
     threads = [threading.Thread(target=one, args=(k,)) for k in range(6)]
     for t in threads:
