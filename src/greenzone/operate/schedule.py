@@ -17,6 +17,9 @@ Forecast (CSV): one row per hour, consecutive, and the columns
 - optionally ``min_release:<node>/<technology> [MW]`` and ``cf:`` columns of dispatchable units; left out,
   they take the run's profiles at the same hour of the year.
 
+Metered actuals (the service's ``POST /zones/{zone}/actuals``) use the same format and may also hold
+``grid_import_price [USD/MWh]`` and ``grid_export_price [USD/MWh]`` (:data:`PRICE_COLUMNS`); a forecast may not.
+
 The horizon is the number of rows. Each window ends with every store at least at the plan's level for the
 same hour of the year (``terminal="plan"``, soft as in :func:`greenzone.operate.operate`) when the plan has
 hourly levels, else at least at its current level.
