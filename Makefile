@@ -27,6 +27,9 @@ run-year: $(STAMP)
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
 		|| echo "chromium is not installed: the browser test will be skipped (it fails when CI is set)"
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq postgresql) >/dev/null 2>&1 \
+		|| echo "PostgreSQL is not installed: the service's PostgreSQL tests will be skipped"
 	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -26,17 +28,26 @@ def free_port() -> int:
 
 
 class Server:
-    """``greenzone serve --db DB`` in a child process; ``url`` once it answers /health."""
+    """``greenzone serve --db DB`` in a child process; ``url`` once it answers /health. ``database``: a
+    SQLAlchemy URL served instead of the SQLite file ``db`` (whose name then only names the log)."""
 
-    def __init__(self, db: Path, *args: str) -> None:
-        self.db, self.args = db, args
+    def __init__(self, db: Path, *args: str, database: str | None = None) -> None:
+        self.db, self.args, self.database = db, args, database
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> Server:
         env = {**os.environ, "PYTHONPATH": str(SRC)}
-        command = [sys.executable, "-m", "greenzone.cli", "--quiet", "serve", "--db", str(self.db)]
+        command = [
+            sys.executable,
+            "-m",
+            "greenzone.cli",
+            "--quiet",
+            "serve",
+            "--db",
+            self.database or str(self.db),
+        ]
         command += ["--port", str(self.port), *self.args]
         self.log = open(self.db.with_suffix(f".{self.port}.log"), "w")  # noqa: SIM115
         self.process = subprocess.Popen(command, env=env, stdout=self.log, stderr=subprocess.STDOUT)
@@ -121,3 +132,11 @@ def forecast_text(run_dir: Path, hours: int = 24, start: str = "2027-03-01", sca
     if float(run.plan["capacity"].sel(node="kalbajar", technology="wind_onshore")) > 0:
         columns["cf:kalbajar/wind_onshore [-]"] = np.clip(0.3 + 0.1 * np.cos(t / 7) * scale, 0, 1)
     return pd.DataFrame(columns).to_csv(index=False)
+
+
+def run_archive(run_dir: Path, top: str = "run") -> bytes:
+    """The run folder as a .tar.gz holding the folder ``top`` (as ``tar -czf run.tgz run`` makes it)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(run_dir, arcname=top)
+    return buffer.getvalue()

@@ -4,6 +4,7 @@ refused with the documented status, settlement against actuals, the admin comman
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import threading
@@ -18,7 +19,7 @@ import xarray as xr
 from cli_helpers import cli_main
 from greenzone.operate.schedule import schedule_table
 from greenzone.service import auth, db, zones
-from service_helpers import Server, client, forecast_text, make_run
+from service_helpers import Server, client, forecast_text, make_run, run_archive
 
 STATE = {"jabrayil/battery": 7.5}
 
@@ -50,7 +51,9 @@ def service(tmp_path_factory):
 
 
 def _post_schedule(c, run, key=None, **body):
-    payload = {"state": STATE, "forecast_csv": forecast_text(run), **body}
+    payload = {"state": STATE, **body}
+    if "forecast_csv" not in payload:  # read only when not given: netCDF4 is not thread-safe
+        payload["forecast_csv"] = forecast_text(run)
     headers = {"Idempotency-Key": key} if key else {}
     return c.post("/zones/two/schedules", json=payload, headers=headers)
 
@@ -118,6 +121,7 @@ ROUTES = [
     ("POST", "/zones/two/actuals", "operator"),
     ("GET", "/zones/two/audit", "admin"),
     ("GET", "/zones/two/jobs/{job}", "viewer"),
+    ("PUT", "/zones/two/run", "admin"),
 ]
 LEVEL = {"viewer": 0, "operator": 1, "admin": 2}
 
@@ -136,13 +140,15 @@ def test_tokens_and_roles_on_every_route(service, method, route, least, who):
             service["table_job"] = c.post("/zones/two/schedules", json=long).json()["job"]
     schedule_id = service["table_schedule"]
     path = route.replace("{id}", str(schedule_id)).replace("{job}", service["table_job"])
-    body = None
-    if route.endswith("/schedules"):
+    body, content = None, None
+    if method == "PUT":  # the same run folder again, as an archive: the zone's plan is unchanged
+        content = service.setdefault("archive", run_archive(run))
+    elif route.endswith("/schedules"):
         body = {"state": STATE, "forecast_csv": forecast_text(run)} if method == "POST" else None
     elif route.endswith("/actuals"):
         body = {"actuals_csv": forecast_text(run, scale=1.2)}
     with client(service["server"], tokens[who]) as c:
-        answer = c.request(method, path, json=body)
+        answer = c.request(method, path, json=body, content=content)
     if who in ("none", "unknown", "revoked"):
         expected = 401
     elif who == "stranger":
@@ -150,7 +156,7 @@ def test_tokens_and_roles_on_every_route(service, method, route, least, who):
     elif LEVEL[who] < LEVEL[least]:
         expected = 403
     else:
-        expected = 201 if method == "POST" and not route.endswith("reproduce") else 200
+        expected = 201 if method == "POST" and not route.endswith("reproduce") else 200  # PUT: replaced
     assert answer.status_code == expected, (who, method, path, answer.text)
     if expected == 401:
         assert answer.headers["www-authenticate"] == "Bearer"
@@ -277,6 +283,40 @@ def test_settlement_against_actuals(service):
     hourly = settled["hourly"]
     assert len(hourly["time"]) == 24
     assert np.allclose(np.array(hourly["demand_actual [MW]"]) / np.array(hourly["demand_forecast [MW]"]), 1.4)
+
+
+def _with_prices(text: str, imp: float, exp: float) -> str:
+    frame = pd.read_csv(io.StringIO(text))
+    frame["grid_import_price [USD/MWh]"], frame["grid_export_price [USD/MWh]"] = imp, exp
+    return frame.to_csv(index=False)
+
+
+def test_metered_prices_change_the_settlement_by_what_they_cost(service):
+    """The same actuals with metered grid prices (import 100, export 30 USD/MWh, the zone's are 62 and 40):
+    the settled dispatch is the same, and the settled cost rises by 38 USD per MWh imported and 10 per MWh
+    exported."""
+    run = service["run"]
+    actual = forecast_text(run, start="2027-03-13", scale=1.4)
+    with client(service["server"], service["tokens"]["operator"]) as c:
+        made = _post_schedule(c, run, forecast_csv=forecast_text(run, start="2027-03-13")).json()
+        assert c.post("/zones/two/actuals", json={"actuals_csv": actual}).status_code == 201
+        plain = c.get(f"/zones/two/schedules/{made['id']}/settlement").json()
+        priced_csv = _with_prices(actual, 100.0, 30.0)
+        assert c.post("/zones/two/actuals", json={"actuals_csv": priced_csv}).status_code == 201
+        priced = c.get(f"/zones/two/schedules/{made['id']}/settlement").json()
+        bad = c.post("/zones/two/actuals", json={"actuals_csv": _with_prices(actual, "abc", 30.0)})
+        in_forecast = _post_schedule(c, run, forecast_csv=_with_prices(forecast_text(run), 100.0, 30.0))
+    assert plain["metered_prices"] == [] and set(plain["hourly"]["import_price [USD/MWh]"]) == {62.0}
+    assert priced["metered_prices"] == ["grid_export_price", "grid_import_price"]
+    assert set(priced["hourly"]["import_price [USD/MWh]"]) == {100.0}
+    imported = np.array(plain["hourly"]["grid_import_settled [MW]"])
+    exported = np.array(plain["hourly"]["grid_export_settled [MW]"])
+    assert imported.sum() > 1.0  # the zone imports on this day: the price matters
+    assert priced["hourly"]["grid_import_settled [MW]"] == list(imported)  # the same settled dispatch
+    expected = plain["operating_cost_usd"] + 38.0 * imported.sum() + 10.0 * exported.sum()
+    assert priced["operating_cost_usd"] == pytest.approx(expected, rel=1e-12, abs=1e-6)
+    assert bad.status_code == 422 and "grid_import_price [USD/MWh]" in bad.json()["detail"]
+    assert in_forecast.status_code == 422 and "is not understood" in in_forecast.json()["detail"]
 
 
 def test_past_the_rate_a_token_gets_429_not_a_timeout(tmp_path, service):
@@ -411,10 +451,11 @@ def test_serve_admin_commands(tmp_path, monkeypatch, capsys, service):
 def test_concurrent_requests_are_all_stored(service):
     run = service["run"]
     answers = []
+    text = forecast_text(run)  # read once here: netCDF4 (read_run in forecast_text) is not thread-safe
 
     def one(k):
         with client(service["server"], service["tokens"]["operator"]) as c:
-            answers.append(_post_schedule(c, run, key=f"concurrent-{k % 3}").json()["id"])
+            answers.append(_post_schedule(c, run, key=f"concurrent-{k % 3}", forecast_csv=text).json()["id"])
 
     threads = [threading.Thread(target=one, args=(k,)) for k in range(6)]
     for t in threads:
@@ -477,7 +518,7 @@ def test_a_request_past_a_day_ahead_is_a_job_polled_to_its_schedule(service, tmp
 
 
 def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
-    """A database at schema version 1 (before jobs) is upgraded at connect: version 2, the jobs table, every
+    """A database at schema version 1 (before jobs) is upgraded at connect: versions 2 and 3 (jobs, zone_archives), every
     row kept; connecting again changes nothing."""
     from sqlalchemy import create_engine
 
@@ -498,10 +539,10 @@ def test_an_older_database_is_migrated_and_keeps_its_rows(tmp_path):
     )
     for _ in range(2):
         engine = db.connect(tmp_path / "old.db")
-        assert "jobs" in db.tables(engine)
+        assert {"jobs", "zone_archives"} <= set(db.tables(engine))
         engine.dispose()
     con = sqlite3.connect(tmp_path / "old.db")
-    assert [v for (v,) in con.execute("select version from schema_version order by version")] == [1, 2]
+    assert [v for (v,) in con.execute("select version from schema_version order by version")] == [1, 2, 3]
     assert con.execute("select name from tokens").fetchall() == [("kept",)]
     assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
 

@@ -8,6 +8,11 @@ window LP on the actual hours, from the same state). The cost of forecast error 
 minus the perfect-forecast one [USD] (:func:`greenzone.operate.results.operating_cost`: variable and fuel
 cost + imports − exports + value of lost load). Both end the day at levels of their own; the result states
 both, since stored energy left over is worth something the day's cost does not count.
+
+Metered grid prices (``actual``'s variables ``grid_import_price`` / ``grid_export_price`` (time) [USD/MWh],
+read by ``read_forecast_csv(..., prices=True)``) replace the zone's grid prices where given: the settled day's
+imports and exports are paid at them, and the perfect-forecast day, which knew the hours, is scheduled and
+paid at them too. The committed schedule and its settlement LP (which tracks the schedule) are unchanged.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from greenzone.operate.results import hourly_grid_prices, operating_cost, operation_dataset
-from greenzone.operate.schedule import Window, schedule_window
+from greenzone.operate.schedule import PRICE_COLUMNS, Window, schedule_window
 from greenzone.operate.settle import Settlement, net_load_error, settle_hours
 from greenzone.operate.window import ForecastError
 from greenzone.optimize.solve import SolverOptions
@@ -45,7 +50,10 @@ def settle_schedule(
             f"actuals: they cover {a_time[0]:%Y-%m-%d %H:%M} + {len(a_time)} h, the schedule "
             f"{f_time[0]:%Y-%m-%d %H:%M} + {len(f_time)} h; send actuals for the schedule's hours"
         )
+    metered = {k: actual[k].values for k in PRICE_COLUMNS if k in actual}
+    actual = actual.drop_vars(list(metered))
     scheduled = schedule_window(zone, capacities, forecast, state, options=options)
+    prices = _prices(zone, scheduled.d, actual, metered)
     settlement = Settlement(zone, capacities, actual)
     try:
         settled, storage_end, reservoir_end = settle_hours(
@@ -53,14 +61,16 @@ def settle_schedule(
         )
     finally:
         settlement.close()
-    perfect = schedule_window(zone, capacities, actual, state, options=options)
+    at = dict(zip(("import_price", "export_price"), prices, strict=True)) if metered else {}
+    perfect = schedule_window(zone, capacities, actual, state, options=options, **at)
     error = net_load_error(scheduled.d, scheduled.generation_capacity, scheduled.forecast, actual)
-    result = _operation(zone, capacities, actual, scheduled, settled, error)
-    best = _operation(zone, capacities, actual, perfect, perfect.part, np.zeros_like(error))
+    result = _operation(zone, capacities, actual, scheduled, settled, error, prices)
+    best = _operation(zone, capacities, actual, perfect, perfect.part, np.zeros_like(error), prices)
     cost, perfect_cost = operating_cost(result), operating_cost(best)
     d = scheduled.d
     figures = {
         "hours": len(a_time),
+        "metered_prices": sorted(metered),
         "operating_cost_usd": cost,
         "perfect_forecast_operating_cost_usd": perfect_cost,
         "cost_of_forecast_error_usd": cost - perfect_cost,
@@ -75,14 +85,23 @@ def settle_schedule(
     return result, figures
 
 
+def _prices(zone: Zone, d, actual: xr.Dataset, metered: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Import and export prices by hour [USD/MWh]: the metered ones where given, else the zone's."""
+    n_t = actual.sizes["time"]
+    _, imp, exp = hourly_grid_prices(zone, d, actual, n_t)
+    imp = np.asarray(metered.get("grid_import_price", imp), dtype=float)
+    exp = np.asarray(metered.get("grid_export_price", exp), dtype=float)
+    return imp, exp
+
+
 def _end(part: dict[str, np.ndarray], key: str, n: int) -> np.ndarray:
     return part[key][:, -1] if key in part and part[key].size else np.zeros(n)
 
 
 def _operation(
-    zone: Zone, capacities, actual: xr.Dataset, window: Window, settled: dict, error: np.ndarray
+    zone: Zone, capacities, actual: xr.Dataset, window: Window, settled: dict, error: np.ndarray, prices
 ) -> xr.Dataset:
-    """One settled day as an Operation dataset with its hourly grid prices."""
+    """One settled day as an Operation dataset with its hourly grid prices (import, export) [USD/MWh]."""
     d, n_t = window.d, actual.sizes["time"]
     zeros = {
         "dispatch": (len(d.gen_labels), n_t),
@@ -117,7 +136,7 @@ def _operation(
     ds = operation_dataset(
         zone, capacities, actual, rec, committed, window.part["price"], error, s.run_time_s, win
     )
-    _, imp, exp = hourly_grid_prices(zone, d, actual, n_t)
+    imp, exp = prices
     ds["import_price_hourly"] = xr.Variable(("time",), imp, {"units": "USD/MWh"})
     ds["export_price_hourly"] = xr.Variable(("time",), exp, {"units": "USD/MWh"})
     return ds

@@ -17,6 +17,9 @@ Forecast (CSV): one row per hour, consecutive, and the columns
 - optionally ``min_release:<node>/<technology> [MW]`` and ``cf:`` columns of dispatchable units; left out,
   they take the run's profiles at the same hour of the year.
 
+Metered actuals (the service's ``POST /zones/{zone}/actuals``) use the same format and may also hold
+``grid_import_price [USD/MWh]`` and ``grid_export_price [USD/MWh]`` (:data:`PRICE_COLUMNS`); a forecast may not.
+
 The horizon is the number of rows. Each window ends with every store at least at the plan's level for the
 same hour of the year (``terminal="plan"``, soft as in :func:`greenzone.operate.operate`) when the plan has
 hourly levels, else at least at its current level.
@@ -55,6 +58,11 @@ __all__ = [
 
 _UNITS = {"demand": "MW", "cf": "-", "inflow": "MW", "min_release": "MW"}
 _COLUMN = re.compile(r"^(demand|cf|inflow|min_release):([^\s\[]+)\s*\[([^\]]*)\]$")
+PRICE_COLUMNS = {
+    "grid_import_price": "grid_import_price [USD/MWh]",
+    "grid_export_price": "grid_export_price [USD/MWh]",
+}
+"""Metered grid prices an actuals file may hold (:func:`read_forecast_csv` with ``prices=True``)."""
 
 
 def read_state_json(path: str | Path) -> dict[str, float]:
@@ -122,10 +130,14 @@ def read_forecast_csv(
     profiles: xr.Dataset,
     horizon: int | None = None,
     capacities: xr.Dataset | None = None,
+    *,
+    prices: bool = False,
 ) -> xr.Dataset:
     """A forecast CSV (format in this module's docstring) as a profiles-shaped window Dataset; with
     ``horizon``, its first ``horizon`` hours (fewer rows are an error). With ``capacities`` (a Plan), units
-    without capacity need no columns (they take the profiles). The file is read under
+    without capacity need no columns (they take the profiles). With ``prices`` (metered actuals), the columns
+    of :data:`PRICE_COLUMNS` [USD/MWh] may be given too (any finite number; a market price may be negative)
+    and become the window's variables ``grid_import_price`` / ``grid_export_price`` (time). The file is read under
     :mod:`greenzone.safe_read` (size, kind, UTF-8); every cell of the rows used must be a finite number, and a
     bad cell is named by line and column. Times with a UTC offset are converted to UTC."""
     path = Path(path)
@@ -150,8 +162,13 @@ def read_forecast_csv(
         )
     nodes, techs = zone.node_ids, list(profiles["technology"].values)
     columns: dict[tuple[str, str], pd.Series] = {}
+    metered: dict[str, np.ndarray] = {}
     for column in table.columns:
         if column == "time":
+            continue
+        if prices and column in PRICE_COLUMNS.values():
+            name = column.partition(" ")[0]
+            metered[name] = parse_numbers(table, column, unit="USD/MWh", error=ForecastError)
             continue
         match = _COLUMN.match(column)
         if not match:
@@ -159,6 +176,7 @@ def read_forecast_csv(
                 f"{path}: column {column!r} is not understood; use 'demand:<node> [MW]', "
                 "'cf:<node>/<technology> [-]', 'inflow:<node>/<technology> [MW]' or "
                 "'min_release:<node>/<technology> [MW]'"
+                + (", 'grid_import_price [USD/MWh]' or 'grid_export_price [USD/MWh]'" if prices else "")
             )
         kind, unit_label, unit = match.groups()
         if unit.strip() != _UNITS[kind]:
@@ -215,6 +233,8 @@ def read_forecast_csv(
     missing = [column for column in forecast_columns(zone, profiles, capacities) if column not in given]
     if missing:
         raise ForecastError(f"{path}: columns missing: {', '.join(missing)}")
+    for name, values in metered.items():
+        window[name] = xr.Variable(("time",), values.astype(float), {"units": "USD/MWh"})
     return window
 
 
@@ -279,8 +299,12 @@ def schedule_window(
     state: Mapping[str, float] | None = None,
     *,
     options: SolverOptions | None = None,
+    import_price: np.ndarray | None = None,
+    export_price: np.ndarray | None = None,
 ) -> Window:
-    """The window LP of :func:`schedule` built, solved and read back (module docstring)."""
+    """The window LP of :func:`schedule` built, solved and read back (module docstring); with
+    ``import_price`` and ``export_price`` (hour,) [USD/MWh] the grid is priced at them instead of the zone's
+    grid prices (a day settled at metered prices)."""
     horizon = forecast.sizes["time"]
     if horizon < 1:
         raise ForecastError("the forecast has no hours")
@@ -312,6 +336,8 @@ def schedule_window(
         storage_target=sto_target if d.sto_labels else None,
         reservoir_target=res_target if res_labels else None,
         fuel_allowance=fuel,
+        import_price=import_price,
+        export_price=export_price,
     )
     try:
         solution = op.solve(f"the schedule from {forecast.indexes['time'][0]}")

@@ -12,15 +12,17 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, select
 
 from greenzone import __version__
-from greenzone.errors import GreenzoneError
+from greenzone.errors import GreenzoneError, ZoneError
 from greenzone.operate.schedule import forecast_columns
 from greenzone.runfolder import RunFolderError
-from greenzone.service import actuals, db, jobs, scheduling
+from greenzone.service import actuals, db, jobs, scheduling, upload
+from greenzone.service import zones as zone_store
 from greenzone.service.auth import Caller, authenticate
 from greenzone.service.limits import Limits, RateLimiter
 from greenzone.service.page import add_page
@@ -52,17 +54,19 @@ class ActualsBody(BaseModel):
 class _BodyLimit:
     """ASGI middleware: a request body past ``limit`` bytes gets 413 before the route reads it."""
 
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, upload_limit: int) -> None:
+        self.app, self.body_limit, self.upload_limit = app, limit, upload_limit
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        upload = scope.get("method") == "PUT" and str(scope.get("path", "")).endswith("/run")
+        limit = self.upload_limit if upload else self.body_limit
         length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            fix = "send only the folder 'greenzone run' wrote" if upload else "send a shorter forecast"
             response = JSONResponse(
-                {"detail": f"the request body is over {self.limit:,} bytes; send a shorter forecast"},
-                status_code=413,
+                {"detail": f"the request body is over {limit:,} bytes; {fix}"}, status_code=413
             )
             return await response(scope, receive, send)
         # read the whole body first (within the limit), then hand it on: a chunked body has no length
@@ -74,8 +78,8 @@ class _BodyLimit:
             chunks.append(message)
             seen += len(message.get("body", b""))
             more = message.get("more_body", False)
-            if seen > self.limit:
-                response = JSONResponse({"detail": f"the request body is over {self.limit:,} bytes"}, 413)
+            if seen > limit:
+                response = JSONResponse({"detail": f"the request body is over {limit:,} bytes"}, 413)
                 return await response(scope, receive, send)
         return await self.app(scope, _replay(chunks, receive), send)
 
@@ -115,7 +119,7 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
         version=__version__,
         description="Day-ahead schedules of renewable energy zones, with their history, actuals and settlement.",
     )
-    app.add_middleware(_BodyLimit, limit=limits.max_body_bytes)
+    app.add_middleware(_BodyLimit, limit=limits.max_body_bytes, upload_limit=limits.max_upload_bytes)
 
     @app.exception_handler(GreenzoneError)
     def _greenzone_error(_request: Request, exc: GreenzoneError) -> JSONResponse:
@@ -165,6 +169,49 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
                 select(db.zones).where(db.zones.c.id.in_(list(who.roles))).order_by(db.zones.c.id)
             ).all()
         return [{"id": r.id, "name": r.name, "role": who.roles[r.id]} for r in rows]
+
+    @app.put(
+        "/zones/{zone}/run",
+        status_code=201,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "the folder 'greenzone run' wrote, as a tar (.tar, .tar.gz, .tar.xz) or zip",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
+    async def put_run(
+        zone: str, request: Request, response: Response, who: Annotated[Caller, Depends(caller)]
+    ) -> dict:
+        """Upload a run folder as zone ``zone``: an admin of the zone replaces its plan; a new zone may be
+        created by a token that is admin of some zone, and that token becomes its admin."""
+        if zone in who.roles:
+            if not who.allows(zone, "admin"):
+                raise HTTPException(403, f"this token is {who.roles[zone]} of zone {zone!r}; admin is needed")
+        elif zones.record(zone) is not None:
+            raise HTTPException(404, f"no zone {zone!r}")
+        elif "admin" not in who.roles.values():
+            raise HTTPException(403, "only a token that is admin of a zone may create zones")
+        data = await request.body()
+        try:
+            record = await run_in_threadpool(
+                zone_store.upload_zone, engine, zone, data, who.name, who.token_id
+            )
+        except upload.UploadTooLarge as exc:
+            raise HTTPException(413, str(exc)) from None
+        except (RunFolderError, ZoneError) as exc:
+            raise HTTPException(422, str(exc)) from None
+        if not record["created"]:
+            response.status_code = 200
+        return {
+            "id": zone,
+            "name": record["name"],
+            "zone_fingerprint": record["zone_fingerprint"],
+            "plan_sha256": record["plan_sha256"],
+            "archive_sha256": record["run_dir"][3:],
+            "created": record["created"],
+        }
 
     @app.get("/zones/{zone}")
     def get_zone(access: Annotated[tuple, Depends(viewer)]) -> dict:

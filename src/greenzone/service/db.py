@@ -3,8 +3,8 @@
 SQLite by default (one file, WAL journal so that readers never wait for the writer, foreign keys on), or any
 SQLAlchemy URL (``postgresql+psycopg://...``) for a shared deployment. The schema is created and upgraded by
 :func:`migrate`: a ``schema_version`` table records every migration applied, and each migration runs in its own
-transaction, so a database is always at one known version. (A list of our own instead of alembic: seven
-tables, two migrations so far, and no second tool to install and learn for it.)
+transaction, so a database is always at one known version. (A list of our own instead of alembic: eight
+tables, three migrations so far, and no second tool to install and learn for it.)
 
 Every request that writes does so in one transaction (:func:`transaction`): its rows and its audit entry are
 committed together or not at all.
@@ -23,6 +23,7 @@ from sqlalchemy import (
     Engine,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -144,6 +145,17 @@ jobs = Table(
 )
 
 
+zone_archives = Table(
+    "zone_archives",
+    metadata,
+    Column("zone_id", String(64), ForeignKey("zones.id"), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("archive", LargeBinary, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+"""Run folders uploaded over HTTP, as sent (a tar or zip); such a zone's ``run_dir`` is ``db:<sha256>``."""
+
+
 def _initial(conn: Connection) -> None:
     metadata.create_all(conn, tables=[zones, tokens, grants, schedules, actuals, audit])
 
@@ -152,9 +164,14 @@ def _jobs(conn: Connection) -> None:
     metadata.create_all(conn, tables=[jobs])
 
 
+def _zone_archives(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[zone_archives])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "zones, tokens, grants, schedules, actuals, audit", _initial),
     (2, "jobs: schedule requests answered by polling", _jobs),
+    (3, "zone_archives: run folders uploaded over HTTP", _zone_archives),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -14,6 +14,7 @@ class Limits:
     """What the service accepts.
 
     max_body_bytes : the largest request body [bytes] (a week's forecast of the Karabakh zone is ~60 kB).
+    max_upload_bytes : the largest run folder archive uploaded to ``PUT /zones/{zone}/run`` [bytes].
     max_horizon_h : the most hours one schedule request may cover [h].
     sync_max_h : the most hours answered at once [h]; a longer request becomes a job (202, polled).
     rate_per_s, burst : each token's sustained request rate [1/s] and how many requests it may make at once
@@ -22,6 +23,7 @@ class Limits:
     """
 
     max_body_bytes: int = 2_000_000
+    max_upload_bytes: int = 64 * 1024 * 1024
     max_horizon_h: int = 168
     sync_max_h: int = 48
     rate_per_s: float = 20.0

@@ -76,11 +76,14 @@ def read_request(run: RunFolder, request: ScheduleRequest, max_horizon_h: int) -
     return levels, window
 
 
-def read_hours(run: RunFolder, text: str, name: str, hours: int | None = None) -> xr.Dataset:
+def read_hours(
+    run: RunFolder, text: str, name: str, hours: int | None = None, *, prices: bool = False
+) -> xr.Dataset:
     """A CSV in the forecast file's format (forecasts, or metered actuals) as a profiles-shaped window,
-    read by the CLI's reader under the file name ``name``; with ``hours``, its first ``hours`` rows."""
+    read by the CLI's reader under the file name ``name``; with ``hours``, its first ``hours`` rows; with
+    ``prices`` (actuals), metered grid prices [USD/MWh] too."""
     with _as_files({name: text}) as folder:
-        return read_forecast_csv(folder / name, run.zone, run.profiles, hours, run.plan)
+        return read_forecast_csv(folder / name, run.zone, run.profiles, hours, run.plan, prices=prices)
 
 
 @contextlib.contextmanager
