@@ -448,6 +448,30 @@ def test_serve_admin_commands(tmp_path, monkeypatch, capsys, service):
     engine.dispose()
 
 
+def test_run_folders_read_from_many_threads_at_once(service):
+    """read_run from eight threads together (the service's request threads, job worker and uploads do so):
+    netCDF4 is not thread-safe, so runfolder holds one lock around its reads; without it this crashed the
+    process about one run in three with six threads."""
+    from greenzone.runfolder import read_run
+
+    plans, errors = [], []
+
+    def read():
+        try:
+            for _ in range(3):
+                plans.append(read_run(service["run"]).plan)
+        except Exception as exc:  # noqa: BLE001 - any failure in a thread fails the test below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(plans) == 24
+    assert all(p.equals(plans[0]) for p in plans)
+
+
 def test_concurrent_requests_are_all_stored(service):
     run = service["run"]
     answers = []

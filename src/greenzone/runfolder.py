@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,9 +121,15 @@ class RunFolder:
         return [("the run folder", self.path), *zone_inputs(self.zone_file, self.zone)]
 
 
+NETCDF_LOCK = threading.Lock()
+"""netCDF4/HDF5 is not safe to call from several threads at once (a test that read run folders from six
+threads crashed the process about one run in three): every run-folder read in a process takes this lock, so
+the service's request threads, its job worker and an upload may read run folders side by side."""
+
+
 def _open(path: Path) -> xr.Dataset:
     try:
-        with xr.open_dataset(path) as ds:
+        with NETCDF_LOCK, xr.open_dataset(path) as ds:
             return ds.load()
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise RunFolderError(
