@@ -273,13 +273,7 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
     @app.get("/zones/{zone}/schedules")
     def list_schedules(access: Annotated[tuple, Depends(viewer)], limit: int = 50) -> list[dict]:
         _, zone = access
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(db.schedules)
-                .where(db.schedules.c.zone_id == zone)
-                .order_by(db.schedules.c.id.desc())
-                .limit(max(1, min(limit, 500)))
-            ).all()
+        rows = db.latest(engine, db.schedules, zone, limit, most=500)
         return [scheduling.describe(r, with_result=False) for r in rows]
 
     @app.get("/zones/{zone}/schedules/{schedule_id}")
@@ -340,13 +334,7 @@ def create_app(engine: Engine, limits: Limits | None = None) -> FastAPI:
     @app.get("/zones/{zone}/audit")
     def get_audit(access: Annotated[tuple, Depends(admin)], limit: int = 100) -> list[dict]:
         _, zone = access
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(db.audit)
-                .where(db.audit.c.zone_id == zone)
-                .order_by(db.audit.c.id.desc())
-                .limit(max(1, min(limit, 1000)))
-            ).all()
+        rows = db.latest(engine, db.audit, zone, limit, most=1000)
         return [
             {"at": r.at.isoformat(), "who": r.token_name, "action": r.action, "target": r.target}
             for r in rows

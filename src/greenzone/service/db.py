@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-__all__ = ["SCHEMA_VERSION", "connect", "migrate", "now", "transaction"]
+__all__ = ["SCHEMA_VERSION", "connect", "latest", "migrate", "now", "transaction"]
 
 metadata = MetaData()
 
@@ -237,3 +237,15 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 def tables(engine: Engine) -> list[str]:
     """The tables the database holds."""
     return sorted(inspect(engine).get_table_names())
+
+
+def latest(engine: Engine, table: Table, zone_id: str, limit: int, *, most: int) -> list:
+    """A zone's newest rows of ``table`` (schedules, audit), newest first: ``limit`` of them, between 1 and
+    ``most``."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(table)
+            .where(table.c.zone_id == zone_id)
+            .order_by(table.c.id.desc())
+            .limit(max(1, min(limit, most)))
+        ).all()

@@ -38,6 +38,13 @@ class UploadTooLarge(UploadError):
     """An uploaded run folder unpacks to more than the limit (HTTP 413)."""
 
 
+def _too_large() -> UploadTooLarge:
+    return UploadTooLarge(
+        f"run folder archive: it unpacks to more than {MAX_UNPACKED_BYTES // MIB} MiB; "
+        "send only the folder 'greenzone run' wrote"
+    )
+
+
 def _fail(message: str) -> UploadError:
     return UploadError(f"run folder archive: {message}")
 
@@ -104,10 +111,7 @@ def unpack_run_archive(data: bytes, dest: Path) -> Path:
             target.mkdir(parents=True, exist_ok=True)
             continue
         if total + declared > MAX_UNPACKED_BYTES:
-            raise UploadTooLarge(
-                f"run folder archive: it unpacks to more than {MAX_UNPACKED_BYTES // MIB} MiB; "
-                "send only the folder 'greenzone run' wrote"
-            )
+            raise _too_large()
         target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             raise _fail(f"member {name!r} appears twice; archive the folder again")
@@ -116,11 +120,9 @@ def unpack_run_archive(data: bytes, dest: Path) -> Path:
                 while chunk := source.read(MIB):
                     total += len(chunk)
                     if total > MAX_UNPACKED_BYTES:
-                        raise UploadTooLarge(
-                            f"run folder archive: it unpacks to more than {MAX_UNPACKED_BYTES // MIB} MiB; "
-                            "send only the folder 'greenzone run' wrote"
-                        )
+                        raise _too_large()
                     out.write(chunk)
+        # zipfile raises NotImplementedError for a compression method it does not read (e.g. deflate64)
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, NotImplementedError) as exc:
             raise _fail(f"member {name!r} cannot be read ({exc}); archive the folder again") from None
     if count == 0:
