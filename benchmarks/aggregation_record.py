@@ -29,22 +29,6 @@ import time
 from pathlib import Path
 
 
-def capacity_mw(plan) -> dict[str, float]:
-    """Generating capacity per technology and storage power per storage technology [MW]."""
-    out = {str(k): float(v) for k, v in plan["capacity"].sum("node").to_series().items()}
-    out |= {
-        f"{k} (power)": float(v)
-        for k, v in plan["storage_discharge_capacity"].sum("node").to_series().items()
-    }
-    return out
-
-
-def mix_error(plan, reference) -> float:
-    """Σ_technologies |MW − MW_ref| / Σ MW_ref [-]."""
-    a, b = capacity_mw(plan), capacity_mw(reference)
-    return sum(abs(a[k] - b[k]) for k in b) / sum(b.values())
-
-
 def machine() -> str:
     """The machine in words: processor, cores, operating system and HiGHS's version."""
     import highspy
@@ -62,6 +46,7 @@ def measure(zone, profiles, days: list[int], *, time_limit: float | None, seed, 
     import pandas as pd
 
     import greenzone
+    from greenzone.aggregation_records import capacity_mix_error
     from greenzone.optimize.solve import SolverOptions
     from greenzone.planning import plan
 
@@ -98,7 +83,7 @@ def measure(zone, profiles, days: list[int], *, time_limit: float | None, seed, 
             ),
             "cost_error": round(error, 6),
             "cost_error_musd_per_year": round((cost - reference) / 1e6, 3),
-            "capacity_mix_error": round(mix_error(typical, hourly), 6),
+            "capacity_mix_error": round(capacity_mix_error(typical, hourly), 6),
             "new_mw_hourly": dict(built_hourly),
             "new_mw_typical_days": _new_mw(typical),
             "hourly_s": round(hourly_s, 1),

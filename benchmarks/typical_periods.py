@@ -33,22 +33,6 @@ import sys
 import time
 
 
-def _capacity_mw(plan) -> dict[str, float]:
-    """Generating capacity per technology and storage power per storage technology [MW]."""
-    out = {str(k): float(v) for k, v in plan["capacity"].sum("node").to_series().items()}
-    out |= {
-        f"{k} (power)": float(v)
-        for k, v in plan["storage_discharge_capacity"].sum("node").to_series().items()
-    }
-    return out
-
-
-def _mix_error(plan, reference) -> float:
-    """Σ_technologies |MW − MW_ref| / Σ MW_ref [-]."""
-    a, b = _capacity_mw(plan), _capacity_mw(reference)
-    return sum(abs(a[k] - b[k]) for k in b) / sum(b.values())
-
-
 def _run(zone, prof, *, days, linking=True, time_limit=None):
     from greenzone.planning import plan
 
@@ -77,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     n_days = prof.sizes["time"] // 24
 
     from greenzone.aggregation_check import check_aggregation
+    from greenzone.aggregation_records import capacity_mix, capacity_mix_error
 
     rows = []
     checks = {}
@@ -133,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {result.attrs['num_constraints']:,} | {wall:.1f} | {result.attrs['solver_time_s']:.1f} "
             f"| {ref_wall / wall:.1f}× | {cost / 1e6:.3f} | {(cost - ref_cost) / 1e6:+.3f} "
             f"| {(cost - ref_cost) / abs(ref_cost):+.2%} "
-            f"| {_mix_error(result, reference):.2%} | {check['aggregation_cost_error']:+.2%} "
+            f"| {capacity_mix_error(result, reference):.2%} | {check['aggregation_cost_error']:+.2%} "
             f"| {(cost - best) / abs(best):+.2%} | {check_s:.1f} |"
         )
     label = f"{args.fallback_days} (reference)" if hourly_failed or args.skip_hourly else "hourly (reference)"
@@ -144,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(f"Best hourly dispatch cost found: {best / 1e6:.3f} MUSD/yr.\n")
-    mix = _capacity_mw(reference)
+    mix = capacity_mix(reference)
     print("Reference capacity mix [MW]: " + ", ".join(f"{k} {v:,.0f}" for k, v in mix.items() if v > 0.5))
     return 0
 

@@ -27,6 +27,23 @@ KEY_FIELDS = ("zone_fingerprint", "weather_seed", "weather_years", "hours", "typ
 """What a record must share with a plan to describe it."""
 
 
+def capacity_mix(plan) -> dict[str, float]:
+    """A plan's generating capacity per technology and storage power per storage technology [MW] (a record's
+    capacity-mix error compares two of them)."""
+    out = {str(k): float(v) for k, v in plan["capacity"].sum("node").to_series().items()}
+    out |= {
+        f"{k} (power)": float(v)
+        for k, v in plan["storage_discharge_capacity"].sum("node").to_series().items()
+    }
+    return out
+
+
+def capacity_mix_error(plan, reference) -> float:
+    """Σ_technologies |MW − MW_ref| / Σ MW_ref [-]."""
+    a, b = capacity_mix(plan), capacity_mix(reference)
+    return sum(abs(a[k] - b[k]) for k in b) / sum(b.values())
+
+
 def records_path() -> Path:
     """The records file in use (:data:`RECORDS_PATH`, or the packaged ``data/aggregation_errors.yaml``)."""
     if RECORDS_PATH is not None:
