@@ -119,6 +119,33 @@ def make_run(folder: Path, hours: int = 48) -> Path:
     return out
 
 
+ROLES = (
+    ("viewer", "two", "viewer"),
+    ("operator", "two", "operator"),
+    ("admin", "two", "admin"),
+    ("stranger", "other", "admin"),
+    ("revoked", "two", "admin"),
+)
+"""Each test token: its name, the zone it holds a role on, the role ('revoked' is revoked after)."""
+
+
+def seed_service(engine, run: Path) -> dict[str, str | None]:
+    """Zones 'two' and 'other' (the same run folder) and a token per entry of :data:`ROLES` in a service's
+    database; the tokens by name, with 'unknown' (never issued) and 'none' (no token)."""
+    from greenzone.service import auth, zones
+
+    zones.add_zone(engine, "two", run)
+    zones.add_zone(engine, "other", run)
+    tokens: dict[str, str | None] = {}
+    for name, zone, role in ROLES:
+        tokens[name] = auth.create_token(engine, name)
+        auth.grant(engine, name, zone, role)
+    auth.revoke(engine, "revoked")
+    tokens["unknown"] = "gz_" + "x" * 43
+    tokens["none"] = None
+    return tokens
+
+
 def forecast_text(run_dir: Path, hours: int = 24, start: str = "2027-03-01", scale: float = 1.0) -> str:
     """A forecast CSV for the run's zone: every column ``greenzone schedule`` needs (synthetic values)."""
     from greenzone.runfolder import read_run

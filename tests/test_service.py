@@ -19,7 +19,7 @@ import xarray as xr
 from cli_helpers import cli_main
 from greenzone.operate.schedule import schedule_table
 from greenzone.service import auth, db, zones
-from service_helpers import Server, client, forecast_text, make_run, run_archive
+from service_helpers import Server, client, forecast_text, make_run, run_archive, seed_service
 
 STATE = {"jabrayil/battery": 7.5}
 
@@ -30,21 +30,7 @@ def service(tmp_path_factory):
     base = tmp_path_factory.mktemp("service")
     run = make_run(base)
     engine = db.connect(base / "service.db")
-    zones.add_zone(engine, "two", run)
-    zones.add_zone(engine, "other", run)
-    tokens = {}
-    for name, zone, role in (
-        ("viewer", "two", "viewer"),
-        ("operator", "two", "operator"),
-        ("admin", "two", "admin"),
-        ("stranger", "other", "admin"),
-        ("revoked", "two", "admin"),
-    ):
-        tokens[name] = auth.create_token(engine, name)
-        auth.grant(engine, name, zone, role)
-    auth.revoke(engine, "revoked")
-    tokens["unknown"] = "gz_" + "x" * 43
-    tokens["none"] = None
+    tokens = seed_service(engine, run)
     engine.dispose()
     with Server(base / "service.db") as server:
         yield {"server": server, "run": run, "tokens": tokens, "base": base}

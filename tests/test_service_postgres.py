@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from cli_helpers import cli_main
 from greenzone.operate.schedule import schedule_table
-from greenzone.service import auth, db, zones
+from greenzone.service import db, zones
 from pg_helpers import Postgres
-from service_helpers import Server, client, forecast_text, make_run, run_archive
+from service_helpers import Server, client, forecast_text, make_run, run_archive, seed_service
 
 STATE = {"jabrayil/battery": 7.5}
 
@@ -38,18 +38,7 @@ def service(pg, tmp_path_factory):
     run = make_run(base)
     url = pg.url("service")
     engine = db.connect(url)
-    zones.add_zone(engine, "two", run)
-    zones.add_zone(engine, "other", run)
-    tokens = {}
-    for name, zone, role in (
-        ("viewer", "two", "viewer"),
-        ("operator", "two", "operator"),
-        ("admin", "two", "admin"),
-        ("stranger", "other", "admin"),
-    ):
-        tokens[name] = auth.create_token(engine, name)
-        auth.grant(engine, name, zone, role)
-    tokens["none"] = None
+    tokens = seed_service(engine, run)
     with Server(base / "pg", database=url) as server:
         yield {"server": server, "run": run, "tokens": tokens, "engine": engine, "url": url}
     engine.dispose()
