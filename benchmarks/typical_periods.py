@@ -1,136 +1,188 @@
-"""Benchmark: typical days against the full hourly plan of the embedded Karabakh zone.
+"""Benchmark: typical days against the true hourly optimum, on variants of the embedded zone that build.
 
-For N typical days (default 8, 16, 32, 64; Kotzur storage linking) this plans the embedded zone on its
-synthetic weather and compares each plan with a reference: the full hourly plan if it solves within
-``--hourly-time-limit`` seconds, otherwise the plan on ``--fallback-days`` typical days (the output then says
-so). Reported per N: wall time of ``greenzone.plan`` (clustering, build, solve, expansion) and of the solve
-alone, speed-up against the reference's wall time, cost error (objective against the reference's) and
-capacity-mix error (Σ over technologies of |ΔMW| / reference total MW, generators and storage power summed
-over nodes). The cost error is divided by the reference's |objective| (which is negative when export revenue
-exceeds the zone's costs); Δ cost gives it in MUSD/yr.
+The embedded Karabakh zone of its base year builds nothing new (its capacity-mix error is trivially 0), so
+this measures variants that do: ``2040-export65`` (``year: 2040``, ``grid.export_price_usd_per_mwh: 65``)
+and ``2040-export65-demand150`` (the same with every node's use per resident ×1.5). For each variant it plans
+every hour (HiGHS interior point: HiPO where highspy-extras is installed; the true hourly optimum) and on each
+N typical days (Kotzur storage linking), and reports per N: the cost error against the hourly optimum
+((cost_N − cost_hourly) / |cost_hourly|), the capacity-mix error (Σ over technologies of |ΔMW| / hourly total
+MW, generators and storage power summed over nodes), the new-build error (Σ |Δ new MW| / hourly new MW), both
+wall times, and the fewest N whose |cost error| ≤ 1%.
 
-Against full hourly resolution even when the hourly plan cannot be solved: every plan's fleet is also
-dispatched over all 8,760 hours (``greenzone.aggregation_check.check_aggregation``, what ``greenzone run
---check`` does: capacities fixed, perfect foresight in 48-hour windows, storage aiming at the plan's levels).
-"hourly check" is the aggregated objective's error against that hourly cost of its own fleet; "vs best hourly"
-is its error against the lowest hourly cost found for any N (an upper bound of the hourly optimum when the
-fleets agree, as they do on the embedded zone).
+With ``--check`` each N's fleet is also dispatched over every hour by ``greenzone run --check``
+(:func:`greenzone.aggregation_check.check_aggregation`, the annual limits kept): its cost is what that fleet
+really costs at full resolution and can be no lower than the hourly optimum ("check vs hourly").
 
 Usage::
 
-    python benchmarks/typical_periods.py [--days 8 16 32 64] [--hourly-time-limit 1200] [--fallback-days 182]
-        [--naive] [--skip-hourly]
+    python benchmarks/typical_periods.py [--variants 2040-export65 ...] [--days 8 16 32 64] [--check]
+        [--cache DIR]
 
-Writes a Markdown table to stdout (``>> docs/benchmarks.md`` records it). Timings on a shared 2-core
-machine are noisy: compare the ratios, not the seconds.
+``--cache DIR`` keeps each variant's hourly plan as DIR/<variant>-<fingerprint>.nc and reuses it (an hourly
+year takes 6 minutes or more of both cores here). Writes a Markdown table per variant to stdout. Timings on
+a shared 2-core machine are noisy: compare the ratios, and quote the load average printed with them.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import platform
 import sys
 import time
+from pathlib import Path
+
+VARIANTS = {
+    "2040-export65": "year 2040, export price 65 USD/MWh",
+    "2040-export65-demand150": "year 2040, export price 65 USD/MWh, use per resident ×1.5 at every node",
+}
+"""The zones measured: variants of the embedded zone that build new plants."""
 
 
-def _run(zone, prof, *, days, linking=True, time_limit=None):
+def variant_zone(name: str):
+    """The embedded zone changed as :data:`VARIANTS` says."""
+    from greenzone.zone.load import embedded_zone_path, read_zone_data, zone_from_data
+
+    path = embedded_zone_path()
+    raw = copy.deepcopy(read_zone_data(path))
+    raw["year"] = 2040
+    raw["grid"]["export_price_usd_per_mwh"] = 65
+    if name.endswith("-demand150"):
+        for node in raw["nodes"]:
+            demand = node.get("demand") or {}
+            for key in ("use_mwh_per_person", "annual_mwh"):
+                if isinstance(demand.get(key), int | float):
+                    demand[key] = 1.5 * demand[key]
+                elif isinstance(demand.get(key), dict):
+                    demand[key] = {y: 1.5 * v for y, v in demand[key].items()}
+    return zone_from_data(raw, path)
+
+
+def new_mw(plan) -> dict[str, float]:
+    """New capacity per technology, storage power included [MW]."""
+    gen = (plan["capacity"] - plan["capacity_existing"]).sum("node")
+    sto = (plan["storage_discharge_capacity"] - plan["storage_discharge_capacity_existing"]).sum("node")
+    out = {str(k): float(v) for k, v in gen.to_series().items()}
+    return out | {f"{k} (power)": float(v) for k, v in sto.to_series().items()}
+
+
+def new_build_error(plan, reference) -> float:
+    """Σ_technologies |new MW − new MW_ref| / Σ new MW_ref [-] (nan when the reference builds nothing)."""
+    a, b = new_mw(plan), new_mw(reference)
+    total = sum(max(v, 0.0) for v in b.values())
+    return sum(abs(a[k] - b[k]) for k in b) / total if total > 0.5 else float("nan")
+
+
+def hourly_reference(zone, prof, variant: str, cache: Path | None):
+    """The hourly plan of ``zone`` and its wall time [s], from ``cache`` when it holds it."""
+    import xarray as xr
+
+    from greenzone.output import write_netcdf
+    from greenzone.planning import plan
+    from greenzone.zone.fingerprint import zone_fingerprint
+
+    path = cache / f"{variant}-{zone_fingerprint(zone)}.nc" if cache else None
+    if path is not None and path.exists():
+        with xr.open_dataset(path) as ds:
+            ref = ds.load()
+        return ref, float(ref.attrs["benchmark_wall_s"]), True
+    t0 = time.perf_counter()
+    ref = plan(zone, prof)
+    wall = time.perf_counter() - t0
+    ref.attrs["benchmark_wall_s"] = wall
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_netcdf(ref, path)
+    return ref, wall, False
+
+
+def measure_variant(variant: str, days: list[int], *, check: bool, cache: Path | None) -> None:
+    """Print one variant's table."""
+    import greenzone as gz
+    from greenzone.aggregation_records import capacity_mix_error
     from greenzone.planning import plan
 
-    t0 = time.perf_counter()
-    result = plan(zone, prof, typical_days=days, linking=linking, time_limit=time_limit)
-    return result, time.perf_counter() - t0
+    zone = variant_zone(variant)
+    prof = gz.profiles(zone, gz.load_weather(zone))
+    load_before = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    ref, ref_wall, cached = hourly_reference(zone, prof, variant, cache)
+    ref_cost = ref.attrs["objective_usd_per_year"]
+    print(
+        f"# {variant}: hourly {ref_wall:.0f} s{' (cached)' if cached else ''}, {ref_cost / 1e6:.3f} MUSD/yr",
+        file=sys.stderr,
+        flush=True,
+    )
+    rows = []
+    for n in days:
+        t0 = time.perf_counter()
+        typical = plan(zone, prof, typical_days=n)
+        wall = time.perf_counter() - t0
+        row = {"n": n, "plan": typical, "wall": wall, "check": None}
+        if check:
+            from greenzone.aggregation_check import check_aggregation
+
+            t0 = time.perf_counter()
+            figures, _ = check_aggregation(zone, typical, prof)
+            row["check"] = (figures, time.perf_counter() - t0)
+        cost = typical.attrs["objective_usd_per_year"]
+        print(
+            f"# {variant} N={n}: {wall:.1f} s, {cost / 1e6:.3f} MUSD/yr, "
+            f"{(cost - ref_cost) / abs(ref_cost):+.2%}",
+            file=sys.stderr,
+            flush=True,
+        )
+        rows.append(row)
+    load_after = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+
+    print(f"### {variant}: {VARIANTS[variant]} ({prof.sizes['time']:,} h)\n")
+    print(
+        f"Reference: the true hourly optimum, {ref_cost / 1e6:.3f} MUSD/yr, {ref.attrs['num_variables']:,} "
+        f"columns, {ref_wall:.0f} s wall ({ref.attrs.get('solver', 'HiGHS')} {ref.attrs.get('method', '')}). "
+        f"New build hourly [MW]: "
+        + (", ".join(f"{k} {v:,.0f}" for k, v in new_mw(ref).items() if v >= 0.5) or "none")
+        + f". Load average before / after: {' '.join(load_before)} / {' '.join(load_after)}.\n"
+    )
+    head = "| N | wall [s] | speed-up | cost [MUSD/yr] | cost error | capacity-mix error | new-build error |"
+    rule = "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    if check:
+        head += " check [MUSD/yr] | check vs hourly | check [s] |"
+        rule += " ---: | ---: | ---: |"
+    print(head)
+    print(rule)
+    enough = None
+    for row in rows:
+        typical, cost = row["plan"], row["plan"].attrs["objective_usd_per_year"]
+        error = (cost - ref_cost) / abs(ref_cost)
+        if enough is None and abs(error) <= 0.01:
+            enough = row["n"]
+        built = ", ".join(f"{k} {v:,.0f}" for k, v in new_mw(typical).items() if v >= 0.5) or "none"
+        line = (
+            f"| {row['n']} | {row['wall']:.1f} | {ref_wall / row['wall']:.0f}× | {cost / 1e6:.3f} | {error:+.2%} "
+            f"| {capacity_mix_error(typical, ref):.2%} | {new_build_error(typical, ref):.1%} ({built}) |"
+        )
+        if row["check"] is not None:
+            figures, check_s = row["check"]
+            checked = figures["aggregation_check_cost_usd_per_year"]
+            line += f" {checked / 1e6:.3f} | {(checked - ref_cost) / abs(ref_cost):+.2%} | {check_s:.1f} |"
+        print(line)
+    print()
+    print(
+        f"Fewest typical days with |cost error| ≤ 1%: {enough if enough is not None else f'none up to {days[-1]}'}"
+        ".\n",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--days", type=int, nargs="+", default=[8, 16, 32, 64])
-    parser.add_argument(
-        "--hourly-time-limit", type=float, default=1200.0, help="[s] for the full hourly plan"
-    )
-    parser.add_argument("--fallback-days", type=int, default=182, help="reference if the hourly plan fails")
-    parser.add_argument("--skip-hourly", action="store_true", help="use the fallback reference directly")
-    parser.add_argument("--naive", action="store_true", help="also plan each N without storage linking")
+    parser.add_argument("--check", action="store_true", help="also dispatch each N's fleet hour by hour")
+    parser.add_argument("--cache", type=Path, help="folder keeping the hourly plans between runs")
     args = parser.parse_args(argv)
-
-    import greenzone as gz
-    from greenzone.errors import SolverError
-
-    zone = gz.load_zone()
-    weather = gz.load_weather(zone)
-    prof = gz.profiles(zone, weather)
-    n_days = prof.sizes["time"] // 24
-
-    from greenzone.aggregation_check import check_aggregation
-    from greenzone.aggregation_records import capacity_mix, capacity_mix_error
-
-    rows = []
-    checks = {}
-    for days in args.days:
-        for linking in (True, False) if args.naive else (True,):
-            result, wall = _run(zone, prof, days=days, linking=linking)
-            t0 = time.perf_counter()
-            check, _ = check_aggregation(zone, result, prof)
-            checks[(days, linking)] = (check, time.perf_counter() - t0)
-            rows.append((days, linking, result, wall))
-            print(
-                f"# N={days} linking={linking}: {wall:.1f} s, {result.attrs['objective_usd_per_year']:.6e} USD/yr",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    reference = None
-    note = ""
-    if not args.skip_hourly:
-        try:
-            reference, ref_wall = _run(zone, prof, days=None, time_limit=args.hourly_time_limit)
-            note = f"Reference: the full hourly plan ({n_days * 24} hours), solved in {ref_wall:.0f} s."
-        except SolverError as err:
-            note = (
-                f"The full hourly plan did not solve within {args.hourly_time_limit:.0f} s ({err}); the reference "
-                f"is therefore the plan on {args.fallback_days} typical days with linking, NOT the hourly plan."
-            )
-            print(f"# {note}", file=sys.stderr, flush=True)
-    if reference is None:
-        reference, ref_wall = _run(zone, prof, days=args.fallback_days)
-        if not note:
-            note = (
-                f"Reference: the plan on {args.fallback_days} typical days with linking (hourly plan skipped), "
-                "NOT the hourly plan."
-            )
-    ref_cost = reference.attrs["objective_usd_per_year"]
-    hourly_failed = "NOT the hourly plan" in note
-
-    print(f"## Typical days on the embedded zone ({platform.processor() or platform.machine()}, HiGHS ipm)\n")
-    print(note + "\n")
-    print(
-        "| typical days | linking | LP columns | LP rows | wall [s] | solve [s] | speed-up | cost [MUSD/yr] "
-        "| Δ cost [MUSD/yr] | cost error | capacity-mix error | hourly check | vs best hourly | check [s] |"
-    )
-    print(
-        "| ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    )
-    best = min(c["aggregation_check_cost_usd_per_year"] for c, _ in checks.values())
-    for days, linking, result, wall in rows:
-        cost = result.attrs["objective_usd_per_year"]
-        check, check_s = checks[(days, linking)]
-        print(
-            f"| {days} | {'yes' if linking else 'no'} | {result.attrs['num_variables']:,} "
-            f"| {result.attrs['num_constraints']:,} | {wall:.1f} | {result.attrs['solver_time_s']:.1f} "
-            f"| {ref_wall / wall:.1f}× | {cost / 1e6:.3f} | {(cost - ref_cost) / 1e6:+.3f} "
-            f"| {(cost - ref_cost) / abs(ref_cost):+.2%} "
-            f"| {capacity_mix_error(result, reference):.2%} | {check['aggregation_cost_error']:+.2%} "
-            f"| {(cost - best) / abs(best):+.2%} | {check_s:.1f} |"
-        )
-    label = f"{args.fallback_days} (reference)" if hourly_failed or args.skip_hourly else "hourly (reference)"
-    print(
-        f"| {label} | yes | {reference.attrs['num_variables']:,} | {reference.attrs['num_constraints']:,} "
-        f"| {ref_wall:.1f} | {reference.attrs['solver_time_s']:.1f} | 1.0× | {ref_cost / 1e6:.3f} | 0 | 0 | 0 "
-        f"| | {(ref_cost - best) / abs(best):+.2%} | |"
-    )
-    print()
-    print(f"Best hourly dispatch cost found: {best / 1e6:.3f} MUSD/yr.\n")
-    mix = capacity_mix(reference)
-    print("Reference capacity mix [MW]: " + ", ".join(f"{k} {v:,.0f}" for k, v in mix.items() if v > 0.5))
+    print(f"## Typical days against the true hourly optimum ({platform.processor() or platform.machine()})\n")
+    for variant in args.variants:
+        measure_variant(variant, sorted(set(args.days)), check=args.check, cache=args.cache)
     return 0
 
 

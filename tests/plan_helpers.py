@@ -71,9 +71,10 @@ def geothermal_tech(**override):
     return spec
 
 
-def two_node_zone(tmp_path, technologies=None, **policy):
+def two_node_zone(tmp_path, technologies=None, grid=None, **policy):
     """Two nodes with every family: solar, wind, gas, battery, reservoir, a link and the grid. ``technologies``
-    overrides catalogue entries; keyword arguments go into ``policy``."""
+    overrides catalogue entries, ``grid`` fields of the grid connection; keyword arguments go into
+    ``policy``."""
     body = {
         "nodes": [
             {
@@ -122,6 +123,7 @@ def two_node_zone(tmp_path, technologies=None, **policy):
     }
     if technologies:
         body["technologies"] = technologies
+    body["grid"].update(grid or {})
     return write_small_zone(tmp_path, body)
 
 

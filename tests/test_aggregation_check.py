@@ -73,3 +73,81 @@ def test_run_check_writes_the_error_to_kpis_and_report(tmp_path):
         assert np.isfinite(figures[key]), key
     assert figures["aggregation_cost_error"] != 0.0  # eight days for a year: some error, measured
     assert "hourly check of this plan" in (out / "report.html").read_text(encoding="utf-8")
+
+
+# --- every annual limit kept: a zone whose renewable share binds, one whose CO2 cap binds ------------------
+LIMITS = {"renewable share": {"renewable_share_min": 0.7}, "CO2 cap": {"co2_cap_t": 60_000}}
+ARBITRAGE = {"export_price_usd_per_mwh": 75}
+"""Exports dearer than imports (70 USD/MWh): left free, an hourly dispatch would export the zone's renewable
+output and import for its load, as the 2040 Karabakh variant does."""
+
+
+def _hourly_limits(zone, hourly) -> tuple[float, float]:
+    """(renewable share as its row reads it [-], CO2 [t CO2/yr]) summed over the hours, by hand."""
+    alpha = float(hourly.attrs["alpha"])
+    fossil = float(hourly["dispatch"].sel(technology="gas_turbine").sum())
+    imports = float(hourly["grid_import"].sum()) * (1 - zone.grid.renewable_share)
+    unserved = float(hourly["unserved"].sum())
+    share_min = zone.policy.renewable_share_min or 0.0
+    share = 1 - (fossil + imports + (1 - share_min) * unserved) / float(hourly["demand"].sum())
+    gas = zone.technologies["gas_turbine"].emission_factor_t_per_mwh
+    co2 = alpha * (gas * fossil + zone.grid.emission_factor_t_per_mwh * float(hourly["grid_import"].sum()))
+    return share, co2
+
+
+@pytest.fixture(scope="module", params=list(LIMITS))
+def limited(request, tmp_path_factory):
+    zone, _ = two_node_zone(tmp_path_factory.mktemp("limited"), grid=ARBITRAGE, **LIMITS[request.param])
+    profiles = two_node_profiles(zone, 24 * 20)
+    return request.param, zone, profiles, plan(zone, profiles), plan(zone, profiles, typical_days=4)
+
+
+def test_the_limit_binds_the_hourly_optimum(limited, tmp_path):
+    what, zone, profiles, hourly, _ = limited
+    free_zone, _ = two_node_zone(tmp_path, grid=ARBITRAGE)
+    free = plan(free_zone, profiles)
+    assert free.attrs["objective_usd_per_year"] < hourly.attrs["objective_usd_per_year"] * (1 - 1e-3)
+    share, co2 = _hourly_limits(zone, hourly)
+    if what == "renewable share":
+        assert share == pytest.approx(0.7, abs=1e-6)
+    else:
+        assert co2 == pytest.approx(60_000, rel=1e-6)
+
+
+@pytest.mark.parametrize("method", ["windows", "year"])
+def test_the_check_keeps_the_limit_and_costs_no_less_than_the_hourly_optimum(limited, method):
+    what, zone, profiles, hourly, typical = limited
+    figures, dispatched = check_aggregation(zone, typical, profiles, method=method)
+    checked = figures["aggregation_check_cost_usd_per_year"]
+    assert checked >= hourly.attrs["objective_usd_per_year"] * (1 - 1e-9)
+    share, co2 = _hourly_limits(zone, dispatched)
+    assert figures["aggregation_unserved_mwh"] == pytest.approx(0.0, abs=1e-3)
+    if what == "renewable share":
+        assert share >= 0.7 - 1e-6
+        assert figures["aggregation_check_renewable_share"] == pytest.approx(share, abs=1e-9)
+    else:
+        assert co2 <= 60_000 * (1 + 1e-6)
+        assert figures["aggregation_check_co2_t"] == pytest.approx(co2, rel=1e-9)
+    assert all(v == pytest.approx(0.0, abs=1e-6) for k, v in figures.items() if "limit_excess" in k)
+    assert "upper bound of the true hourly optimum" in figures["aggregation_check_reference"]
+
+
+def test_the_whole_year_is_the_fleets_exact_optimum_below_the_windows(limited):
+    _, zone, profiles, _, typical = limited
+    windows, _ = check_aggregation(zone, typical, profiles, method="windows")
+    year, _ = check_aggregation(zone, typical, profiles, method="year")
+    assert year["aggregation_check_cost_usd_per_year"] <= windows["aggregation_check_cost_usd_per_year"] * (
+        1 + 1e-9
+    )
+
+
+def test_windows_that_ignore_the_limit_break_it(limited):
+    from greenzone.operate import operate
+
+    what, zone, profiles, _, typical = limited
+    loose = operate(zone, typical, profiles, forecast="perfect", terminal="plan")
+    share, co2 = _hourly_limits(zone, loose)
+    if what == "renewable share":
+        assert share < 0.7 - 1e-3
+    else:
+        assert co2 > 60_000 * (1 + 1e-3)

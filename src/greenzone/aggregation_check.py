@@ -1,23 +1,39 @@
-"""The error of a typical-period plan, measured: its fleet dispatched over every hour of the year.
+"""The error of a typical-period plan, measured: its fleet dispatched over every hour of the year, every annual
+limit kept.
 
 ``check_aggregation(zone, plan, profiles)`` takes a plan solved on typical days (:func:`greenzone.plan` with
 ``typical_days=N``, expanded back onto the full year) and dispatches its capacities, fixed, over the full
-hourly ``profiles`` with perfect foresight in rolling windows (:func:`greenzone.operate` with
-``forecast="perfect"``), storage and reservoirs aiming at the plan's linked levels at each window's end. The
-plan's annualised investment and fixed O&M plus this hourly operating cost is what the plan really costs at
-full resolution; against the aggregated objective it gives
+hourly ``profiles``, holding the renewable share, the CO2 cap and the fuel budgets over the year. Two ways
+(``method``):
+
+- ``"windows"`` (default): with perfect foresight in rolling windows (:func:`greenzone.operate` with
+  ``forecast="perfect"``, ``hold_limits=True``), storage and reservoirs aiming at the plan's linked levels at
+  each window's end, each annual limit handed to the windows pro rata to the plan's own use of it in their
+  hours (what is left after the committed hours, as for fuel budgets). A window that cannot stay within its
+  allowance exceeds it at the value of lost load per unit; the excess is reported
+  (``aggregation_limit_excess_*``), and the check is then no upper bound.
+- ``"year"``: the whole hourly year as one LP with the capacities fixed and the annual limits and reserve rows
+  kept (:func:`greenzone.plan` with :func:`greenzone.operate.fix_capacities` ``keep_limits=True``, HiGHS
+  interior point): the fixed fleet's exact hourly optimum, slower (docs/benchmarks.md measures both).
+
+Either dispatch is feasible for the hourly planning LP with these capacities, so the check's cost bounds the
+true hourly optimum from above (tests/test_aggregation_check.py, on zones whose renewable share or CO2 cap
+binds). The plan's annualised investment and fixed O&M plus the hourly operating cost is what the plan really
+costs at full resolution; against the aggregated objective it gives
 
 - ``aggregation_cost_error`` [-]: (hourly cost − aggregated cost) / |aggregated cost|;
 - ``aggregation_unserved_mwh`` [MWh/yr]: load the fleet leaves unserved hour by hour;
 - ``aggregation_unserved_difference_mwh`` and ``aggregation_curtailment_difference_mwh`` [MWh/yr]: hourly minus
-  aggregated.
-
-The rolling dispatch is itself a restriction of the full-year dispatch LP (it sees 48 hours ahead, guided by
-the plan's levels), so its cost bounds the hourly optimum of these capacities from above; on a plan solved
-hourly it reproduces the plan's cost (tests/test_aggregation_check.py).
+  aggregated;
+- ``aggregation_check_renewable_share`` [-] and ``aggregation_check_co2_t`` [t CO2/yr]: the limits as the
+  hourly dispatch meets them, summed over the hours (beside ``aggregation_check_renewable_share_min`` and
+  ``aggregation_check_co2_cap_t``, the zone's limits, where it sets them);
+- ``aggregation_check_reference``: which reference this is, in words.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import numpy as np
 import xarray as xr
@@ -25,7 +41,9 @@ import xarray as xr
 from greenzone.kpi import annual_energy
 from greenzone.zone.schema import Zone
 
-__all__ = ["check_aggregation"]
+__all__ = ["CheckMethod", "check_aggregation", "limit_use"]
+
+CheckMethod = Literal["windows", "year"]
 
 
 def _fixed_cost(plan: xr.Dataset) -> float:
@@ -37,37 +55,127 @@ def _fixed_cost(plan: xr.Dataset) -> float:
     return total
 
 
-def check_aggregation(
-    zone: Zone, plan: xr.Dataset, profiles: xr.Dataset, *, horizon: int = 48, step: int = 24
-) -> tuple[dict, xr.Dataset]:
-    """Dispatch ``plan``'s fleet hour by hour over ``profiles`` and compare (module docstring).
+def limit_use(zone: Zone, hourly: xr.Dataset) -> dict[str, float]:
+    """The annual limits as an hourly dispatch (a Plan or an Operation) meets them: the renewable share as
+    its row reads it, 1 − (fossil output + non-renewable imports + (1 − R) × unserved load) / demand, with R
+    the zone's minimum (or 0) [-], and the CO2 emitted [t CO2/yr]."""
+    policy = zone.policy
+    demand = annual_energy(hourly, hourly["demand"].sum("node"))
+    fossil = annual_energy(
+        hourly, hourly["dispatch"].where(hourly["fossil"], 0.0).sum(("node", "technology"))
+    )
+    rho = float(hourly.attrs.get("import_renewable_share", 0.0))
+    imports = annual_energy(hourly, hourly["grid_import"]) * (1.0 - rho)
+    unserved = annual_energy(hourly, hourly["unserved"].sum("node"))
+    share_min = float(policy.renewable_share_min or 0.0)
+    used = fossil + imports + (1.0 - share_min) * unserved
+    return {
+        "renewable_share": 1.0 - used / demand if demand > 0 else float("nan"),
+        "co2_t": annual_energy(hourly, hourly["co2"]),
+    }
 
-    Returns the key figures (``aggregation_*``) and the hourly Operation.
-    """
+
+def _dispatch_windows(zone, plan, profiles, horizon: int, step: int) -> tuple[xr.Dataset, float, dict, str]:
+    """The fleet in rolling windows: (Operation, operating cost [USD/yr], limit excess, method in words)."""
     from greenzone.operate import operate
 
+    hourly = operate(
+        zone,
+        plan,
+        profiles,
+        forecast="perfect",
+        horizon=horizon,
+        step=step,
+        terminal="plan",
+        hold_limits=True,
+    )
+    operating = hourly.attrs["operating_cost_usd"] * float(hourly.attrs["alpha"])
+    excess = {
+        key.removeprefix("limit_excess_"): float(value) * float(hourly.attrs["alpha"])
+        for key, value in hourly.attrs.items()
+        if key.startswith("limit_excess_")
+    }
+    method = (
+        f"capacities fixed; every hour dispatched with perfect foresight in {horizon} h windows committing "
+        f"{step} h, storage aiming at the plan's levels, the renewable share, CO2 cap and fuel budgets handed "
+        "to the windows pro rata to the plan's use of them"
+    )
+    return hourly, operating, excess, method
+
+
+def _dispatch_year(zone, plan, profiles) -> tuple[xr.Dataset, float, dict, str]:
+    """The fleet's exact hourly optimum: one LP over every hour with the capacities fixed and the limits
+    kept (Plan, operating cost [USD/yr], no excess, method in words)."""
+    from greenzone.operate import fix_capacities
+    from greenzone.planning import plan as solve_plan
+
+    hourly = solve_plan(
+        zone,
+        profiles,
+        year=int(plan.attrs["year"]) if "year" in plan.attrs else None,
+        extra_constraints=lambda model: fix_capacities(model, plan, keep_limits=True),
+    )
+    operating = float(hourly.attrs["objective_usd_per_year"]) - _fixed_cost(hourly)
+    method = (
+        f"capacities fixed; all {profiles.sizes['time']:,} hours dispatched as one LP (HiGHS "
+        f"{hourly.attrs.get('solver_method', 'ipm')}) with the renewable share, CO2 cap, fuel budgets and "
+        "reserve kept"
+    )
+    return hourly, operating, {}, method
+
+
+def check_aggregation(
+    zone: Zone,
+    plan: xr.Dataset,
+    profiles: xr.Dataset,
+    *,
+    method: CheckMethod = "windows",
+    horizon: int = 48,
+    step: int = 24,
+) -> tuple[dict, xr.Dataset]:
+    """Dispatch ``plan``'s fleet hour by hour over ``profiles``, every annual limit kept, and compare (module
+    docstring). ``horizon`` and ``step`` [h] shape the windows of ``method="windows"``.
+
+    Returns the key figures (``aggregation_*``) and the hourly dispatch (an Operation, or a Plan for
+    ``method="year"``).
+    """
     time = plan.indexes["time"]
     if plan.sizes["time"] != profiles.sizes["time"] or not np.array_equal(time, profiles.indexes["time"]):
         raise ValueError(
             "check_aggregation needs the plan on the profiles' hours (a typical-day plan is expanded onto them)"
         )
-    hourly = operate(zone, plan, profiles, forecast="perfect", horizon=horizon, step=step, terminal="plan")
+    if method == "windows":
+        hourly, operating, excess, described = _dispatch_windows(zone, plan, profiles, horizon, step)
+    elif method == "year":
+        hourly, operating, excess, described = _dispatch_year(zone, plan, profiles)
+    else:
+        raise ValueError(f"check_aggregation: method must be 'windows' or 'year', got {method!r}")
     aggregated = float(plan.attrs["objective_usd_per_year"])
-    cost = _fixed_cost(plan) + hourly.attrs["operating_cost_usd"] * float(hourly.attrs["alpha"])
+    cost = _fixed_cost(plan) + operating
     unserved = annual_energy(hourly, hourly["unserved"].sum("node"))
 
     def curtailed(ds: xr.Dataset) -> float:
         return annual_energy(ds, ds["curtailment"].sum(("node", "technology")))
 
+    met = limit_use(zone, hourly)
     figures = {
         "aggregation_cost_error": (cost - aggregated) / abs(aggregated) if aggregated else 0.0,
         "aggregation_unserved_mwh": unserved,
         "aggregation_unserved_difference_mwh": unserved - annual_energy(plan, plan["unserved"].sum("node")),
         "aggregation_curtailment_difference_mwh": curtailed(hourly) - curtailed(plan),
         "aggregation_check_cost_usd_per_year": cost,
-        "aggregation_check_method": (
-            f"capacities fixed; every hour dispatched with perfect foresight in {horizon} h windows committing "
-            f"{step} h, storage aiming at the plan's levels"
+        "aggregation_check_method": described,
+        "aggregation_check_reference": (
+            "the plan's fleet dispatched over every hour with the annual limits kept (an upper bound of the "
+            "true hourly optimum, not the optimum itself)"
         ),
+        "aggregation_check_renewable_share": met["renewable_share"],
+        "aggregation_check_co2_t": met["co2_t"],
     }
+    if zone.policy.renewable_share_min is not None:
+        figures["aggregation_check_renewable_share_min"] = float(zone.policy.renewable_share_min)
+    if zone.policy.co2_cap_t is not None:
+        figures["aggregation_check_co2_cap_t"] = float(zone.policy.co2_cap_t)
+    for row, value in excess.items():
+        figures[f"aggregation_limit_excess_{row}"] = value
     return figures, hourly

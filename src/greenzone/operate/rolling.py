@@ -13,9 +13,14 @@ window, as an operator would, without knowing the future:
    model, which warm-starts from the previous basis (dual simplex). Nothing is rebuilt.
 2. **Annual limits.** A fuel budget B [MWh/yr] allows B·T/8760 over the T hours operated; each window may
    use the budget still left times the plan's own dispatch in the window's hours over the plan's dispatch
-   in all hours still to come (pro rata to the plan; uniform where the plan has no dispatch). The renewable
-   share and CO2 cap are not enforced in operation, only reported; nor are the land, duration and reserve
-   rows (the capacities are given).
+   in all hours still to come (pro rata to the plan; uniform where the plan has no dispatch).
+   With ``hold_limits=True`` the renewable share and the CO2 cap are kept the same way: what the year may
+   use of each (fossil output, non-renewable imports and (1 − R) × unserved load [MWh] under the share;
+   tonnes under the cap, cap·T/8760) is handed to the windows pro rata to the plan's own use of it in their
+   hours, and what a window's committed hours used is taken off; a window that cannot stay within its
+   allowance exceeds it at the value of lost load per unit (recorded as ``limit_excess_*``). Otherwise they
+   are not enforced in operation, only reported. Land, duration and reserve rows are not (the capacities
+   are given).
 3. **End-of-window value of stored energy: a terminal level target.** With ``terminal="plan"`` every
    storage unit and reservoir should end the window at least at the plan's level in that hour (the plan's
    cyclic optimum carries the seasonal strategy); ``"initial"``: at least at the level the operation began
@@ -56,6 +61,7 @@ import pandas as pd
 import xarray as xr
 
 from greenzone.operate.forecast import forecast_skill, make_forecast
+from greenzone.operate.limits import LimitGuidance
 from greenzone.operate.results import hourly_grid_prices, operating_cost, operation_dataset
 from greenzone.operate.settle import SETTLEMENT_WEIGHTS, Settlement, net_load_error, settle_hours
 from greenzone.operate.window import (
@@ -122,6 +128,7 @@ def operate(
     options: SolverOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
     availability: xr.Dataset | None = None,
+    hold_limits: bool = False,
 ) -> xr.Dataset:
     """Operate ``zone`` with fixed ``capacities`` over ``profiles`` in rolling windows (module docstring).
 
@@ -144,6 +151,8 @@ def operate(
         technology, time), ``storage_availability`` (node, storage, time), ``link_availability`` (link,
         time), ``grid_availability`` (time). Only with the perfect forecast: the
         dispatch knows the outages, as in an adequacy study.
+    hold_limits : keep the zone's renewable share and CO2 cap over the operated hours, each window allowed
+        the plan's share of what is left (module docstring, point 2).
 
     With the perfect forecast the committed schedule is already feasible against the actual hours, so it is
     taken as settled without the hour-by-hour settlement LP.
@@ -178,6 +187,9 @@ def operate(
     derates = None if availability is None else _derate_by_unit(d, availability)
     storage0, reservoir0 = initial_state(d, capacities, state)
     guide = _Guidance.of(capacities, time, d, terminal, storage0, reservoir0)
+    limits = LimitGuidance.of(
+        zone, _plan_hourly(capacities, "dispatch", time), capacities, profiles, d, hold_limits
+    )
     grid_prices, import_hourly, export_hourly = hourly_grid_prices(zone, d, actual_ext, n_t)
     rec = _record(d, n_t)
     committed = {key: np.zeros_like(value) for key, value in rec.items()}
@@ -199,6 +211,7 @@ def operate(
             storage_target=sto_target,
             reservoir_target=res_target,
             fuel_allowance=guide.fuel_allowance(start, horizon),
+            limit_allowance=limits.allowance(start, horizon),
             import_price=prices[0],
             export_price=prices[1],
             derate=None if derates is None else {k: v[..., hours % n_t] for k, v in derates.items()},
@@ -226,6 +239,7 @@ def operate(
             if key in settled:
                 rec[key][..., sl] = settled[key]
         guide.spend(rec["dispatch"][:, sl])
+        limits.spend(rec, sl, op.limit_excess(solution))
         t2 = _time.perf_counter()
         win["start"].append(start_time)
         win["iterations"].append(solution.iterations.total)
@@ -243,6 +257,7 @@ def operate(
         zone, capacities, profiles, rec, committed, price, forecast_error, total_s, win
     )
     result["import_price_hourly"] = xr.Variable(("time",), import_hourly, {"units": "USD/MWh"})
+    result.attrs.update(limits.attrs())
     result["export_price_hourly"] = xr.Variable(("time",), export_hourly, {"units": "USD/MWh"})
     result.attrs.update(
         {

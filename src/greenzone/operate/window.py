@@ -43,6 +43,9 @@ __all__ = [
 SHORTFALL_SHARE_OF_VOLL = 0.5
 """A terminal-level shortfall costs this share of the value of lost load per MWh."""
 
+LIMIT_ROWS = ("renewable_share", "co2_cap")
+"""The annual limits a window can keep by an allowance (fuel budgets always are, by ``fuel_allowance``)."""
+
 
 class ForecastError(GreenzoneError, ValueError):
     """A forecast or an operating state is missing, too short, malformed or names unknown units."""
@@ -119,7 +122,7 @@ class _Fleet:
         self.reservoir = d.res_storage.copy()
 
 
-def _fix_capacities(lp, fleet: _Fleet) -> None:
+def _fix_capacities(lp, fleet: _Fleet, *, keep_limits: bool = False) -> None:
     lp.update_bounds("capacity", lower=fleet.gen, upper=fleet.gen)
     if "storage_power" in lp.variables:
         lp.update_bounds("storage_power", lower=fleet.power, upper=fleet.power)
@@ -127,18 +130,23 @@ def _fix_capacities(lp, fleet: _Fleet) -> None:
         lp.update_bounds("storage_energy", lower=fleet.energy, upper=fleet.energy)
     if "link_capacity" in lp.variables:
         lp.update_bounds("link_capacity", lower=fleet.link, upper=fleet.link)
-    for name in ("renewable_share", "co2_cap", "land", "max_duration"):
+    dropped = (
+        ("land", "max_duration") if keep_limits else ("renewable_share", "co2_cap", "land", "max_duration")
+    )
+    for name in dropped:
         if name in lp.constraints:
             lp.update_rhs(name, np.inf)
-    if "reserve" in lp.constraints:
+    if "reserve" in lp.constraints and not keep_limits:
         lp.update_rhs("reserve", -np.inf)
 
 
-def fix_capacities(model: Model, capacities: xr.Dataset) -> None:
+def fix_capacities(model: Model, capacities: xr.Dataset, *, keep_limits: bool = False) -> None:
     """Fix a built model's capacities at ``capacities`` (a Plan or :func:`existing_capacities`) and drop the
     planning-only rows (renewable share, CO2 cap, land, duration, reserve) and any ban on unserved load, as
-    operation does: what is left is the dispatch of a given fleet. Usable as ``plan(extra_constraints=...)``."""
-    _fix_capacities(model.lp, _Fleet(model.data, capacities))
+    operation does: what is left is the dispatch of a given fleet. With ``keep_limits`` the annual limits
+    (renewable share, CO2 cap; fuel budgets are always kept) and the hourly reserve rows stay. Usable as
+    ``plan(extra_constraints=...)``."""
+    _fix_capacities(model.lp, _Fleet(model.data, capacities), keep_limits=keep_limits)
     model.lp.update_bounds("unserved", upper=np.asarray(model.data.demand, dtype=float))
 
 
@@ -241,6 +249,7 @@ class OperationModel:
         penalty = d.alpha * SHORTFALL_SHARE_OF_VOLL * zone.policy.value_of_lost_load_usd_per_mwh
         self._add_targets(lp, "storage", d.sto_labels, "storage_level", penalty)
         self._add_targets(lp, "reservoir", [d.gen_labels[g] for g in d.res_gen], "reservoir_level", penalty)
+        self._add_limit_excess(lp, d, zone)
         self.solver = PersistentSolver(lp, options or SolverOptions(method="dual_simplex"))
         self._window: tuple[xr.Dataset, np.ndarray] | None = None
 
@@ -257,6 +266,20 @@ class OperationModel:
             rhs=-np.inf,
         )
 
+    def _add_limit_excess(self, lp, d, zone: Zone) -> None:
+        """A priced excess column σ ≥ 0 on the renewable-share and CO2-cap rows (``<row>_excess``), so that a
+        window given its share of an annual limit (:meth:`set_window`, ``limit_allowance``) stays feasible;
+        σ costs the value of lost load per MWh (per MWh of the least-emitting fossil source for CO2), above
+        every dual a window's limit row can have. Without an allowance the rows are free (right-hand side
+        +inf) and σ is 0."""
+        voll = d.alpha * max(float(zone.policy.value_of_lost_load_usd_per_mwh), 1.0)
+        emitting = [e for e in (*d.gen_emission, d.import_emission) if e > 0]
+        penalties = {"renewable_share": voll, "co2_cap": voll / min(emitting) if emitting else voll}
+        self.limit_rows = [row for row in LIMIT_ROWS if row in lp.constraints]
+        for row in self.limit_rows:
+            excess = lp.add_variables(f"{row}_excess", coords={}, cost=penalties[row])
+            lp.add_terms(row, [(-1.0, excess.index)])
+
     def set_window(
         self,
         forecast: xr.Dataset,
@@ -266,6 +289,7 @@ class OperationModel:
         storage_target: np.ndarray | None = None,
         reservoir_target: np.ndarray | None = None,
         fuel_allowance: np.ndarray | None = None,
+        limit_allowance: Mapping[str, float] | None = None,
         import_price: np.ndarray | None = None,
         export_price: np.ndarray | None = None,
         derate: Mapping[str, np.ndarray] | None = None,
@@ -273,8 +297,10 @@ class OperationModel:
         """Put one window's forecast and state into the live model: bounds and right-hand sides only.
 
         ``*_target`` are (unit, hour) floors (−inf where none) [MWh]; ``fuel_allowance`` the MWh each
-        fuel-limited generator may use in the window; prices (hour,) [USD/MWh] where they vary by hour;
-        ``derate`` the available share [-] of storage, links and the grid connection by hour (forced
+        fuel-limited generator may use in the window; ``limit_allowance`` what the window may use of each
+        annual limit it keeps: ``renewable_share`` [MWh of fossil output, non-renewable imports and (1 − R)
+        × unserved load], ``co2_cap`` [t CO2] (a limit left out is free); prices (hour,) [USD/MWh] where
+        they vary by hour; ``derate`` the available share [-] of storage, links and the grid connection by hour (forced
         outages; see :meth:`_derate`)."""
         lp, d, fleet = self.model.lp, self.d, self.fleet
         self._window = (forecast, np.asarray(reservoir0, dtype=float))
@@ -299,6 +325,11 @@ class OperationModel:
             lp.update_rhs("reservoir_target", target)
         if fuel_allowance is not None and "fuel_budget" in lp.constraints:
             lp.update_rhs("fuel_budget", d.alpha * fuel_allowance)
+        allowance = limit_allowance or {}
+        for row in self.limit_rows:
+            # the CO2 row reads alpha x the window's tonnes (as the annual cap does); the share row MWh
+            value = allowance.get(row, np.inf)
+            lp.update_rhs(row, d.alpha * value if row == "co2_cap" else value)
         if import_price is not None and "grid_import" in lp.variables:
             lp.update_costs("grid_import", d.alpha * import_price)
             lp.update_costs("grid_export", -d.alpha * export_price)
@@ -329,6 +360,15 @@ class OperationModel:
         lp = self.model.lp
         names = [n for n in ("storage_shortfall", "reservoir_shortfall") if n in lp.variables]
         return float(sum(lp.variable_values(n, solution.x).sum() for n in names))
+
+    def limit_excess(self, solution: Solution) -> dict[str, float]:
+        """How far a window's solution exceeds its allowance of each annual limit it keeps [MWh, t CO2]."""
+        lp, d = self.model.lp, self.d
+        out = {}
+        for row in self.limit_rows:
+            value = float(lp.variable_values(f"{row}_excess", solution.x).sum())
+            out[row] = value / d.alpha if row == "co2_cap" else value
+        return out
 
     def solve(self, what: str) -> Solution:
         """Solve the window; an infeasible one raises :class:`InfeasibleError` with its cause where the
