@@ -81,6 +81,7 @@ def measure(zone, profiles, days: list[int], *, time_limit: float | None, seed, 
                 f"the true hourly optimum (HiGHS ipm over all {hours:,} h: {reference / 1e6:.3f} MUSD/yr); "
                 f"the plan on {n} typical days: {cost / 1e6:.3f} MUSD/yr"
             ),
+            "hourly_optimum_usd_per_year": round(float(reference), 1),
             "cost_error": round(error, 6),
             "cost_error_musd_per_year": round((cost - reference) / 1e6, 3),
             "capacity_mix_error": round(capacity_mix_error(typical, hourly), 6),

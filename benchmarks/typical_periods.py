@@ -9,14 +9,16 @@ N typical days (Kotzur storage linking), and reports per N: the cost error again
 MW, generators and storage power summed over nodes), the new-build error (Σ |Δ new MW| / hourly new MW), both
 wall times, and the fewest N whose |cost error| ≤ 1%.
 
-With ``--check`` each N's fleet is also dispatched over every hour by ``greenzone run --check``
-(:func:`greenzone.aggregation_check.check_aggregation`, the annual limits kept): its cost is what that fleet
-really costs at full resolution and can be no lower than the hourly optimum ("check vs hourly").
+With ``--check windows year`` the fleet of each N in ``--check-days`` (default all) is also dispatched over
+every hour by ``greenzone run --check`` (:func:`greenzone.aggregation_check.check_aggregation`, every annual
+limit kept) in each of its two ways: rolling windows with the limits handed out pro rata to the plan, or
+the whole year as one fixed-fleet LP. Its cost is what that fleet really costs at full resolution and can be
+no lower than the hourly optimum ("vs hourly"); the renewable share it reaches is shown beside.
 
 Usage::
 
-    python benchmarks/typical_periods.py [--variants 2040-export65 ...] [--days 8 16 32 64] [--check]
-        [--cache DIR]
+    python benchmarks/typical_periods.py [--variants 2040-export65 ...] [--days 8 16 32 64]
+        [--check windows year] [--check-days 16] [--cache DIR]
 
 ``--cache DIR`` keeps each variant's hourly plan as DIR/<variant>-<fingerprint>.nc and reuses it (an hourly
 year takes 6 minutes or more of both cores here). Writes a Markdown table per variant to stdout. Timings on
@@ -96,7 +98,9 @@ def hourly_reference(zone, prof, variant: str, cache: Path | None):
     return ref, wall, False
 
 
-def measure_variant(variant: str, days: list[int], *, check: bool, cache: Path | None) -> None:
+def measure_variant(
+    variant: str, days: list[int], *, checks: list[str], check_days: list[int] | None, cache: Path | None
+) -> None:
     """Print one variant's table."""
     import greenzone as gz
     from greenzone.aggregation_records import capacity_mix_error
@@ -117,13 +121,19 @@ def measure_variant(variant: str, days: list[int], *, check: bool, cache: Path |
         t0 = time.perf_counter()
         typical = plan(zone, prof, typical_days=n)
         wall = time.perf_counter() - t0
-        row = {"n": n, "plan": typical, "wall": wall, "check": None}
-        if check:
+        row = {"n": n, "plan": typical, "wall": wall, "check": {}}
+        for method in checks if check_days is None or n in check_days else ():
             from greenzone.aggregation_check import check_aggregation
 
             t0 = time.perf_counter()
-            figures, _ = check_aggregation(zone, typical, prof)
-            row["check"] = (figures, time.perf_counter() - t0)
+            figures, _ = check_aggregation(zone, typical, prof, method=method)
+            row["check"][method] = (figures, time.perf_counter() - t0)
+            print(
+                f"# {variant} N={n} check {method}: {row['check'][method][1]:.1f} s, "
+                f"{figures['aggregation_check_cost_usd_per_year'] / 1e6:.3f} MUSD/yr",
+                file=sys.stderr,
+                flush=True,
+            )
         cost = typical.attrs["objective_usd_per_year"]
         print(
             f"# {variant} N={n}: {wall:.1f} s, {cost / 1e6:.3f} MUSD/yr, "
@@ -144,9 +154,9 @@ def measure_variant(variant: str, days: list[int], *, check: bool, cache: Path |
     )
     head = "| N | wall [s] | speed-up | cost [MUSD/yr] | cost error | capacity-mix error | new-build error |"
     rule = "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    if check:
-        head += " check [MUSD/yr] | check vs hourly | check [s] |"
-        rule += " ---: | ---: | ---: |"
+    for method in checks:
+        head += f" check {method} [MUSD/yr] | vs hourly | renewable share | [s] |"
+        rule += " ---: | ---: | ---: | ---: |"
     print(head)
     print(rule)
     enough = None
@@ -160,10 +170,16 @@ def measure_variant(variant: str, days: list[int], *, check: bool, cache: Path |
             f"| {row['n']} | {row['wall']:.1f} | {ref_wall / row['wall']:.0f}× | {cost / 1e6:.3f} | {error:+.2%} "
             f"| {capacity_mix_error(typical, ref):.2%} | {new_build_error(typical, ref):.1%} ({built}) |"
         )
-        if row["check"] is not None:
-            figures, check_s = row["check"]
+        for method in checks:
+            if method not in row["check"]:
+                line += " | | | |"
+                continue
+            figures, check_s = row["check"][method]
             checked = figures["aggregation_check_cost_usd_per_year"]
-            line += f" {checked / 1e6:.3f} | {(checked - ref_cost) / abs(ref_cost):+.2%} | {check_s:.1f} |"
+            line += (
+                f" {checked / 1e6:.3f} | {(checked - ref_cost) / abs(ref_cost):+.2%} "
+                f"| {figures['aggregation_check_renewable_share']:.3f} | {check_s:.1f} |"
+            )
         print(line)
     print()
     print(
@@ -177,12 +193,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--days", type=int, nargs="+", default=[8, 16, 32, 64])
-    parser.add_argument("--check", action="store_true", help="also dispatch each N's fleet hour by hour")
+    parser.add_argument(
+        "--check", nargs="*", choices=["windows", "year"], default=[], help="also run --check this way"
+    )
+    parser.add_argument("--check-days", type=int, nargs="+", help="the N whose fleets are checked")
     parser.add_argument("--cache", type=Path, help="folder keeping the hourly plans between runs")
     args = parser.parse_args(argv)
     print(f"## Typical days against the true hourly optimum ({platform.processor() or platform.machine()})\n")
     for variant in args.variants:
-        measure_variant(variant, sorted(set(args.days)), check=args.check, cache=args.cache)
+        measure_variant(
+            variant, sorted(set(args.days)), checks=args.check, check_days=args.check_days, cache=args.cache
+        )
     return 0
 
 

@@ -151,3 +151,32 @@ def test_windows_that_ignore_the_limit_break_it(limited):
         assert share < 0.7 - 1e-3
     else:
         assert co2 > 60_000 * (1 + 1e-3)
+
+
+def test_the_check_states_the_error_against_a_recorded_hourly_optimum(limited, tmp_path, monkeypatch):
+    import greenzone.aggregation_records as records
+
+    _, zone, profiles, hourly, typical = limited
+    optimum = hourly.attrs["objective_usd_per_year"]
+    path = tmp_path / "aggregation_errors.yaml"
+    key = {
+        "zone_fingerprint": typical.attrs["zone_fingerprint"],
+        "weather_seed": "",
+        "weather_years": 1,
+        "hours": profiles.sizes["time"],
+        "typical_days": 4,
+        "linking": True,
+    }
+    records.update_records([{**key, "hourly_optimum_usd_per_year": optimum, "measured_on": "a test"}], path)
+    monkeypatch.setattr(records, "RECORDS_PATH", path)
+    figures, _ = check_aggregation(zone, typical, profiles)
+    aggregated = typical.attrs["objective_usd_per_year"]
+    assert figures["aggregation_error_vs_hourly_optimum"] == pytest.approx(
+        (aggregated - optimum) / abs(optimum)
+    )
+    assert figures["aggregation_check_reference"].startswith(
+        "the true hourly optimum from the aggregation records"
+    )
+    monkeypatch.setattr(records, "RECORDS_PATH", tmp_path / "none.yaml")
+    figures, _ = check_aggregation(zone, typical, profiles)
+    assert "aggregation_error_vs_hourly_optimum" not in figures

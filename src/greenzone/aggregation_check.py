@@ -28,7 +28,10 @@ costs at full resolution; against the aggregated objective it gives
 - ``aggregation_check_renewable_share`` [-] and ``aggregation_check_co2_t`` [t CO2/yr]: the limits as the
   hourly dispatch meets them, summed over the hours (beside ``aggregation_check_renewable_share_min`` and
   ``aggregation_check_co2_cap_t``, the zone's limits, where it sets them);
-- ``aggregation_check_reference``: which reference this is, in words.
+- ``aggregation_check_reference``: which reference this is, in words;
+- ``aggregation_error_vs_hourly_optimum`` [-]: where the aggregation records
+  (:mod:`greenzone.aggregation_records`) hold the true hourly optimum of this zone, weather and hours, the
+  typical-day cost's error against it, (aggregated − optimum) / |optimum|; the reference then names it.
 """
 
 from __future__ import annotations
@@ -178,4 +181,33 @@ def check_aggregation(
         figures["aggregation_check_co2_cap_t"] = float(zone.policy.co2_cap_t)
     for row, value in excess.items():
         figures[f"aggregation_limit_excess_{row}"] = value
+    figures |= _against_recorded_optimum(plan, profiles, aggregated, figures["aggregation_check_reference"])
     return figures, hourly
+
+
+def _against_recorded_optimum(plan: xr.Dataset, profiles: xr.Dataset, aggregated: float, check: str) -> dict:
+    """The typical-day cost against the true hourly optimum where a record of this plan holds it."""
+    import pandas as pd
+
+    from greenzone.aggregation_records import recorded_error
+
+    if "typical_days" not in plan.attrs:
+        return {}
+    record = recorded_error(
+        str(plan.attrs.get("zone_fingerprint")),
+        int(plan.attrs["typical_days"]),
+        linking=bool(plan.attrs.get("typical_days_linking", 1)),
+        weather_seed=profiles.attrs.get("weather_seed", ""),
+        weather_years=len(set(pd.DatetimeIndex(profiles.indexes["time"]).year)),
+        hours=int(profiles.sizes["time"]),
+    )
+    optimum = None if record is None else record.get("hourly_optimum_usd_per_year")
+    if optimum is None:
+        return {}
+    return {
+        "aggregation_error_vs_hourly_optimum": (aggregated - optimum) / abs(optimum),
+        "aggregation_check_reference": (
+            f"the true hourly optimum from the aggregation records ({optimum / 1e6:.3f} MUSD/yr, measured "
+            f"{record.get('measured_on', '')}); beside it {check}"
+        ),
+    }

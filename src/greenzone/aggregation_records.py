@@ -1,10 +1,12 @@
 """Measured errors of typical-day plans against the true hourly optimum, for zones shipped with greenzone.
 
 ``data/aggregation_errors.yaml`` holds one record per measurement: the zone's fingerprint, the weather (seed
-and years), the hours planned, the number of typical days and whether storage was linked, the cost error
-against the hourly optimum, the capacity-mix error, both times, when, with which greenzone and on what
+and years), the hours planned, the number of typical days and whether storage was linked, the true hourly
+optimum (``hourly_optimum_usd_per_year``, in records measured since it was kept), the cost error against it,
+the capacity-mix error, both times, when, with which greenzone and on what
 machine. :func:`recorded_error` finds the record that matches a plan exactly (a plan shows it in its report);
-:func:`update_records` writes one in, replacing any earlier record with the same key.
+:func:`update_records` writes one in, replacing any earlier record with the same key; ``greenzone run
+--check`` states the typical-day error against the recorded optimum beside its own hourly dispatch.
 ``benchmarks/aggregation_record.py`` measures and writes them.
 """
 

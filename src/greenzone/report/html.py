@@ -264,14 +264,38 @@ def _hourly_check(figures: dict[str, Any] | None) -> list[tuple[str, str]]:
     """The row of ``greenzone run --check`` (the aggregated plan dispatched hour by hour), when it was run."""
     if not figures or figures.get("aggregation_cost_error") is None:
         return []
+    limits = []
+    if figures.get("aggregation_check_renewable_share_min") is not None:
+        limits.append(
+            f"renewable share {figures['aggregation_check_renewable_share']:.1%} (at least "
+            f"{figures['aggregation_check_renewable_share_min']:.1%})"
+        )
+    if figures.get("aggregation_check_co2_cap_t") is not None:
+        limits.append(
+            f"CO2 {figures['aggregation_check_co2_t']:,.0f} t/yr (cap {figures['aggregation_check_co2_cap_t']:,.0f})"
+        )
+    excess = {k: v for k, v in figures.items() if k.startswith("aggregation_limit_excess_") and v > 1e-6}
+    if excess:
+        limits.append(
+            "exceeded: "
+            + ", ".join(
+                f"{k.removeprefix('aggregation_limit_excess_')} by {v:,.1f}" for k, v in excess.items()
+            )
+        )
     return [
         (
             "hourly check of this plan",
             f"its fleet dispatched over every hour costs {figures['aggregation_cost_error']:+.2%} against the "
             f"typical-day result, leaves {figures['aggregation_unserved_mwh']:,.1f} MWh/yr unserved "
             f"({figures['aggregation_unserved_difference_mwh']:+,.1f} MWh/yr) and curtails "
-            f"{figures['aggregation_curtailment_difference_mwh']:+,.0f} MWh/yr more; "
-            f"{figures.get('aggregation_check_method', '')}",
+            f"{figures['aggregation_curtailment_difference_mwh']:+,.0f} MWh/yr more"
+            + (f"; {'; '.join(limits)}" if limits else "")
+            + f"; {figures.get('aggregation_check_method', '')}"
+            + (
+                f"; reference: {figures['aggregation_check_reference']}"
+                if figures.get("aggregation_check_reference")
+                else ""
+            ),
         )
     ]
 
