@@ -18,9 +18,9 @@ no lower than the hourly optimum ("vs hourly"); the renewable share it reaches i
 Usage::
 
     python benchmarks/typical_periods.py [--variants 2040-export65 ...] [--days 8 16 32 64]
-        [--check windows year] [--check-days 16] [--cache DIR]
+        [--check windows year] [--check-days 16] [--cache DIR] [--hours H]
 
-``--cache DIR`` keeps each variant's hourly plan as DIR/<variant>-<fingerprint>.nc and reuses it (an hourly
+``--hours H`` plans only the first H hours (whole days; a quick run, not the measurement). ``--cache DIR`` keeps each variant's hourly plan as DIR/<variant>-<fingerprint>.nc and reuses it (an hourly
 year takes 6 minutes or more of both cores here). Writes a Markdown table per variant to stdout. Timings on
 a shared 2-core machine are noisy: compare the ratios, and quote the load average printed with them.
 """
@@ -83,7 +83,7 @@ def hourly_reference(zone, prof, variant: str, cache: Path | None):
     from greenzone.planning import plan
     from greenzone.zone.fingerprint import zone_fingerprint
 
-    path = cache / f"{variant}-{zone_fingerprint(zone)}.nc" if cache else None
+    path = cache / f"{variant}-{zone_fingerprint(zone)}-{prof.sizes['time']}h.nc" if cache else None
     if path is not None and path.exists():
         with xr.open_dataset(path) as ds:
             ref = ds.load()
@@ -99,7 +99,13 @@ def hourly_reference(zone, prof, variant: str, cache: Path | None):
 
 
 def measure_variant(
-    variant: str, days: list[int], *, checks: list[str], check_days: list[int] | None, cache: Path | None
+    variant: str,
+    days: list[int],
+    *,
+    checks: list[str],
+    check_days: list[int] | None,
+    cache: Path | None,
+    hours: int | None = None,
 ) -> None:
     """Print one variant's table."""
     import greenzone as gz
@@ -108,6 +114,8 @@ def measure_variant(
 
     zone = variant_zone(variant)
     prof = gz.profiles(zone, gz.load_weather(zone))
+    if hours is not None:
+        prof = prof.isel(time=slice(0, hours))
     load_before = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     ref, ref_wall, cached = hourly_reference(zone, prof, variant, cache)
     ref_cost = ref.attrs["objective_usd_per_year"]
@@ -147,7 +155,7 @@ def measure_variant(
     print(f"### {variant}: {VARIANTS[variant]} ({prof.sizes['time']:,} h)\n")
     print(
         f"Reference: the true hourly optimum, {ref_cost / 1e6:.3f} MUSD/yr, {ref.attrs['num_variables']:,} "
-        f"columns, {ref_wall:.0f} s wall ({ref.attrs.get('solver', 'HiGHS')} {ref.attrs.get('method', '')}). "
+        f"columns, {ref_wall:.0f} s wall (HiGHS {ref.attrs.get('solver_method', '')} {ref.attrs.get('solver_interior_point', '')}). "
         f"New build hourly [MW]: "
         + (", ".join(f"{k} {v:,.0f}" for k, v in new_mw(ref).items() if v >= 0.5) or "none")
         + f". Load average before / after: {' '.join(load_before)} / {' '.join(load_after)}.\n"
@@ -198,11 +206,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--check-days", type=int, nargs="+", help="the N whose fleets are checked")
     parser.add_argument("--cache", type=Path, help="folder keeping the hourly plans between runs")
+    parser.add_argument("--hours", type=int, help="plan only the first H hours (whole days): a quick run")
     args = parser.parse_args(argv)
+    if args.hours is not None and (args.hours % 24 or args.hours < 24 * max(args.days)):
+        parser.error(
+            f"--hours {args.hours}: give whole days, at least {24 * max(args.days)} (the most days asked)"
+        )
     print(f"## Typical days against the true hourly optimum ({platform.processor() or platform.machine()})\n")
     for variant in args.variants:
         measure_variant(
-            variant, sorted(set(args.days)), checks=args.check, check_days=args.check_days, cache=args.cache
+            variant,
+            sorted(set(args.days)),
+            checks=args.check,
+            check_days=args.check_days,
+            cache=args.cache,
+            hours=args.hours,
         )
     return 0
 

@@ -121,7 +121,7 @@ def _dispatch_year(zone, plan, profiles) -> tuple[xr.Dataset, float, dict, str]:
     operating = float(hourly.attrs["objective_usd_per_year"]) - _fixed_cost(hourly)
     method = (
         f"capacities fixed; all {profiles.sizes['time']:,} hours dispatched as one LP (HiGHS "
-        f"{hourly.attrs.get('solver_method', 'ipm')}) with the renewable share, CO2 cap, fuel budgets and "
+        f"{hourly.attrs.get('solver_method', 'ipm')} {hourly.attrs.get('solver_interior_point', '')}) with the renewable share, CO2 cap, fuel budgets and "
         "reserve kept"
     )
     return hourly, operating, {}, method

@@ -409,8 +409,13 @@ def _check(progress: Progress, z, result, p, aggregate: bool) -> dict:
     figures, _ = check_aggregation(z, result, p)
     console.print(
         f"hourly check: cost {figures['aggregation_cost_error']:+.3%} against the typical-day result, "
-        f"{figures['aggregation_unserved_mwh']:,.1f} MWh/yr unserved"
+        f"{figures['aggregation_unserved_mwh']:,.1f} MWh/yr unserved, renewable share "
+        f"{figures['aggregation_check_renewable_share']:.1%}; reference: {figures['aggregation_check_reference']}"
     )
+    if "aggregation_error_vs_hourly_optimum" in figures:
+        console.print(
+            f"typical days against the true hourly optimum: {figures['aggregation_error_vs_hourly_optimum']:+.2%}"
+        )
     return figures
 
 
