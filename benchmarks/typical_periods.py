@@ -10,7 +10,7 @@ over nodes). The cost error is divided by the reference's |objective| (which is 
 exceeds the zone's costs); Δ cost gives it in MUSD/yr.
 
 Against full hourly resolution even when the hourly plan cannot be solved: every plan's fleet is also
-dispatched over all 8,760 hours (``greenzone.aggregation_check.check_aggregation``, what ``greenzone run
+dispatched over all 8,760 hours (``greenzone.planning.hourly_check.check_aggregation``, what ``greenzone run
 --check`` does: capacities fixed, perfect foresight in 48-hour windows, storage aiming at the plan's levels).
 "hourly check" is the aggregated objective's error against that hourly cost of its own fleet; "vs best hourly"
 is its error against the lowest hourly cost found for any N (an upper bound of the hourly optimum when the
@@ -34,7 +34,7 @@ import time
 
 
 def _run(zone, prof, *, days, linking=True, time_limit=None):
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
 
     t0 = time.perf_counter()
     result = plan(zone, prof, typical_days=days, linking=linking, time_limit=time_limit)
@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     prof = gz.profiles(zone, weather)
     n_days = prof.sizes["time"] // 24
 
-    from greenzone.aggregation_check import check_aggregation
-    from greenzone.aggregation_records import capacity_mix, capacity_mix_error
+    from greenzone.planning.hourly_check import check_aggregation
+    from greenzone.planning.aggregation_errors import capacity_mix, capacity_mix_error
 
     rows = []
     checks = {}

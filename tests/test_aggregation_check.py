@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from greenzone.aggregation_check import check_aggregation
-from greenzone.planning import plan
+from greenzone.planning.hourly_check import check_aggregation
+from greenzone.planning.year import plan
 from plan_helpers import two_node_profiles, two_node_zone
 
 CHEAP_BATTERY = {"battery": {"capex_usd_per_kw": 30, "capex_usd_per_kwh": 15}}
