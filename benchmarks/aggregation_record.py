@@ -46,8 +46,8 @@ def measure(zone, profiles, days: list[int], *, time_limit: float | None, seed, 
     import pandas as pd
 
     import greenzone
-    from greenzone.planning.aggregation_errors import capacity_mix_error
     from greenzone.optimize.solve import SolverOptions
+    from greenzone.planning.aggregation_errors import capacity_mix_error
     from greenzone.planning.year import plan
 
     options = SolverOptions(method="ipm", time_limit_s=time_limit)
@@ -124,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import greenzone as gz
-    from greenzone.planning.aggregation_errors import records_path, update_records
     from greenzone.errors import GreenzoneError
+    from greenzone.planning.aggregation_errors import records_path, update_records
 
     try:
         zone = gz.load_zone(args.zone) if args.zone else gz.load_zone()

@@ -132,8 +132,8 @@ def greenzone_case(inputs: dict) -> dict:
     _quiet()
     from greenzone.optimize.formulation.pathway import build_pathway_model
     from greenzone.optimize.solve import SolverOptions, solve
-    from greenzone.planning.pathway_output import PeriodResult, pathway_dataset
     from greenzone.planning.pathway import horizon
+    from greenzone.planning.pathway_output import PeriodResult, pathway_dataset
 
     zone, profiles, typical = _load(inputs)
     options = SolverOptions(method=METHOD)

@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     prof = gz.profiles(zone, weather)
     n_days = prof.sizes["time"] // 24
 
-    from greenzone.planning.hourly_check import check_aggregation
     from greenzone.planning.aggregation_errors import capacity_mix, capacity_mix_error
+    from greenzone.planning.hourly_check import check_aggregation
 
     rows = []
     checks = {}

@@ -11,8 +11,8 @@ import pytest
 from greenzone.optimize.decompose import Decomposition, decompose, layout, start_points, subperiods
 from greenzone.optimize.formulation import build_model
 from greenzone.optimize.formulation.data import model_data
-from greenzone.planning.year import plan
 from greenzone.planning.decomposed import _solution
+from greenzone.planning.year import plan
 from plan_helpers import hand_profiles, seasonal_hydrogen_zone, two_node_zone
 
 GAP = 1e-3

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from greenzone.planning.typical_days import typical_days as cluster_days
 from greenzone.errors import InfeasibleError, ZoneError
 from greenzone.optimize.diagnose_pathway import diagnose_pathway
 from greenzone.optimize.formulation.data import Periods
@@ -44,6 +43,7 @@ from greenzone.optimize.formulation.pathway import (
 from greenzone.optimize.formulation.vintages import Vintage
 from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
 from greenzone.planning.pathway_output import PeriodResult, pathway_dataset, stochastic_dataset
+from greenzone.planning.typical_days import typical_days as cluster_days
 from greenzone.planning.year import DEFAULT_METHOD, _check_numerics
 from greenzone.zone.scenarios import mean_value_zone, scenario_zone
 from greenzone.zone.schema import VARIABLE_KINDS, Zone

@@ -74,12 +74,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from greenzone.planning.typical_days import Aggregation
-from greenzone.planning.typical_days import typical_days as cluster_days
 from greenzone.optimize.decompose import Decomposition, Progress
 from greenzone.optimize.formulation import Model, Periods, build_model
 from greenzone.optimize.formulation.policy import FOSSIL_KINDS
 from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
+from greenzone.planning.typical_days import Aggregation
+from greenzone.planning.typical_days import typical_days as cluster_days
 from greenzone.zone.fingerprint import zone_fingerprint
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
 

@@ -200,8 +200,8 @@ def _plan(zone: Zone, options: RunOptions):
 
 def _pathway(zone: Zone, options: RunOptions):
     """A pathway of the case's zone and its key figures."""
-    from greenzone.planning.pathway_output import pathway_kpis
     from greenzone.planning.pathway import pathway, pathway_profiles
+    from greenzone.planning.pathway_output import pathway_kpis
     from greenzone.weather import load_weather
 
     weather = load_weather(zone)
