@@ -2,7 +2,7 @@
 
 Plans the zone over every hour with HiGHS's interior point (``ipm``: HiPO where highspy-extras is installed)
 and on each N typical days (Kotzur storage linking), then writes one record per N into the aggregation
-records (``greenzone/data/aggregation_errors.yaml`` by default, :mod:`greenzone.aggregation_records`), keyed
+records (``greenzone/data/aggregation_errors.yaml`` by default, :mod:`greenzone.planning.aggregation_errors`), keyed
 by the zone's fingerprint, weather seed and years, hours planned and N: cost error against the hourly
 optimum, capacity-mix error, both wall times and the speed-up, the date, greenzone's version and the machine.
 A plan of the same zone on the same weather, hours and N then states that error in its report.
@@ -46,9 +46,9 @@ def measure(zone, profiles, days: list[int], *, time_limit: float | None, seed, 
     import pandas as pd
 
     import greenzone
-    from greenzone.aggregation_records import capacity_mix_error
     from greenzone.optimize.solve import SolverOptions
-    from greenzone.planning import plan
+    from greenzone.planning.aggregation_errors import capacity_mix_error
+    from greenzone.planning.year import plan
 
     options = SolverOptions(method="ipm", time_limit_s=time_limit)
     t0 = time.perf_counter()
@@ -125,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import greenzone as gz
-    from greenzone.aggregation_records import records_path, update_records
     from greenzone.errors import GreenzoneError
+    from greenzone.planning.aggregation_errors import records_path, update_records
 
     try:
         zone = gz.load_zone(args.zone) if args.zone else gz.load_zone()

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     from greenzone.optimize.decompose import Decomposition
     from greenzone.optimize.solve import SolverOptions, available_cores
     from greenzone.parallel import dask_client
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from greenzone.resources import profiles
     from greenzone.weather import load_weather
     from greenzone.zone import load_zone

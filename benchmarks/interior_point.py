@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from greenzone import __version__
     from greenzone.optimize.solve import SolverOptions, available_cores, interior_point
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from greenzone.resources import profiles
     from greenzone.weather import load_weather
     from greenzone.zone import load_zone

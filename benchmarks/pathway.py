@@ -9,7 +9,7 @@ without the grid), capex falling by year (est.), periods 2027, 2030, 2035, 2040,
 standing for 5 years), the zone's 8 % discount rate, no unserved load. Left out (not the same LP in PyPSA or
 not expressible there without a formulation of its own): hydro, storage, the national grid, the renewable
 share. Weather: SYNTHETIC (greenzone.weather.synthetic, seed 0), each period's profiles its own year's demand
-on it, clustered into N typical days per period (greenzone.aggregate.typical_days) once, in the parent
+on it, clustered into N typical days per period (greenzone.planning.typical_days.typical_days) once, in the parent
 process; both tools get the same typical days and weights.
 
 Per tool, in a fresh spawned process (its peak memory its own), after an untimed warm-up (a one-period,
@@ -100,7 +100,7 @@ def write_inputs(directory: Path, days: int) -> dict:
     import yaml
 
     from greenzone import load_weather, load_zone, pathway_profiles
-    from greenzone.aggregate import typical_days
+    from greenzone.planning.typical_days import typical_days
 
     path = directory / "zone.yaml"
     path.write_text(yaml.safe_dump(zone_document(), sort_keys=False))
@@ -132,8 +132,8 @@ def greenzone_case(inputs: dict) -> dict:
     _quiet()
     from greenzone.optimize.formulation.pathway import build_pathway_model
     from greenzone.optimize.solve import SolverOptions, solve
-    from greenzone.pathway_output import PeriodResult, pathway_dataset
-    from greenzone.pathway_planning import horizon
+    from greenzone.planning.pathway import horizon
+    from greenzone.planning.pathway_output import PeriodResult, pathway_dataset
 
     zone, profiles, typical = _load(inputs)
     options = SolverOptions(method=METHOD)

@@ -18,7 +18,7 @@ import time
 
 import greenzone
 from greenzone.optimize.solve import SolverOptions
-from greenzone.pathway_planning import pathway, pathway_profiles
+from greenzone.planning.pathway import pathway, pathway_profiles
 
 
 def run(days: int, method: str, myopic: bool) -> dict:

@@ -10,7 +10,7 @@ MW, generators and storage power summed over nodes), the new-build error (Σ |Δ
 wall times, and the fewest N whose |cost error| ≤ 1%.
 
 With ``--check windows year`` the fleet of each N in ``--check-days`` (default all) is also dispatched over
-every hour by ``greenzone run --check`` (:func:`greenzone.aggregation_check.check_aggregation`, every annual
+every hour by ``greenzone run --check`` (:func:`greenzone.planning.hourly_check.check_aggregation`, every annual
 limit kept) in each of its two ways: rolling windows with the limits handed out pro rata to the plan, or
 the whole year as one fixed-fleet LP. Its cost is what that fleet really costs at full resolution and can be
 no lower than the hourly optimum ("vs hourly"); the renewable share it reaches is shown beside.
@@ -80,7 +80,7 @@ def hourly_reference(zone, prof, variant: str, cache: Path | None):
     import xarray as xr
 
     from greenzone.output import write_netcdf
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from greenzone.zone.fingerprint import zone_fingerprint
 
     path = cache / f"{variant}-{zone_fingerprint(zone)}-{prof.sizes['time']}h.nc" if cache else None
@@ -109,8 +109,8 @@ def measure_variant(
 ) -> None:
     """Print one variant's table."""
     import greenzone as gz
-    from greenzone.aggregation_records import capacity_mix_error
-    from greenzone.planning import plan
+    from greenzone.planning.aggregation_errors import capacity_mix_error
+    from greenzone.planning.year import plan
 
     zone = variant_zone(variant)
     prof = gz.profiles(zone, gz.load_weather(zone))
@@ -131,7 +131,7 @@ def measure_variant(
         wall = time.perf_counter() - t0
         row = {"n": n, "plan": typical, "wall": wall, "check": {}}
         for method in checks if check_days is None or n in check_days else ():
-            from greenzone.aggregation_check import check_aggregation
+            from greenzone.planning.hourly_check import check_aggregation
 
             t0 = time.perf_counter()
             figures, _ = check_aggregation(zone, typical, prof, method=method)

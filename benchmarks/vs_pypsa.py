@@ -253,7 +253,7 @@ class Setup:
 
     def greenzone_options(self, time_limit: float | None):
         from greenzone.optimize.solve import SolverOptions
-        from greenzone.planning import DEFAULT_METHOD
+        from greenzone.planning.year import DEFAULT_METHOD
 
         return SolverOptions(
             method=DEFAULT_METHOD if self.method == "default" else self.method,
@@ -343,7 +343,7 @@ def greenzone_case(inputs: dict[str, str], setup: Setup, time_limit: float | Non
     _quiet()
     from greenzone.optimize.formulation import build_model
     from greenzone.optimize.solve import Status, solve
-    from greenzone.planning import plan_dataset
+    from greenzone.planning.year import plan_dataset
 
     zone, prof = _load_inputs(inputs)
     options = setup.greenzone_options(time_limit)

@@ -222,7 +222,7 @@ def test_adequacy_refuses_a_plan_of_another_zone(cli_run, tmp_path):  # noqa: F8
 def test_rolling_windows_match_one_lp_for_the_year(tmp_path):
     """On the plan's own weather, 48-hour windows guided by the plan's levels cost what one LP over all the
     hours costs (``horizon`` = ``step`` = the year)."""
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from plan_helpers import two_node_profiles, two_node_zone
 
     zone, _ = two_node_zone(
@@ -292,7 +292,7 @@ def test_adequacy_will_not_overwrite_the_run_it_reads(cli_run):  # noqa: F811
 def test_year_guidance_reproduces_the_plan_on_its_own_weather_and_runs_on_others(tmp_path):
     """guidance="year" re-solves each year with the capacities fixed to guide its storage: on the plan's own
     weather that is the plan again (same operating cost); on a year with a quarter less sun it is no worse."""
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from plan_helpers import two_node_profiles, two_node_zone
 
     zone, _ = two_node_zone(

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from greenzone.aggregate import AggregationError, typical_days
 from greenzone.errors import GreenzoneError, WeatherError
 from greenzone.kpi import kpis
 from greenzone.optimize.formulation import Periods, build_model
 from greenzone.optimize.solve import SolverOptions, solve
-from greenzone.planning import balance_residual, expand_plan, plan, plan_dataset
+from greenzone.planning.typical_days import AggregationError, typical_days
+from greenzone.planning.year import balance_residual, expand_plan, plan, plan_dataset
 from plan_helpers import hand_profiles, seasonal_hydrogen_zone, two_node_zone
 
 REL = 1e-6

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from greenzone.aggregation_check import check_aggregation
-from greenzone.planning import plan
+from greenzone.planning.hourly_check import check_aggregation
+from greenzone.planning.year import plan
 from plan_helpers import two_node_profiles, two_node_zone
 
 CHEAP_BATTERY = {"battery": {"capex_usd_per_kw": 30, "capex_usd_per_kwh": 15}}
@@ -154,7 +154,7 @@ def test_windows_that_ignore_the_limit_break_it(limited):
 
 
 def test_the_check_states_the_error_against_a_recorded_hourly_optimum(limited, tmp_path, monkeypatch):
-    import greenzone.aggregation_records as records
+    import greenzone.planning.aggregation_errors as records
 
     _, zone, profiles, hourly, typical = limited
     optimum = hourly.attrs["objective_usd_per_year"]

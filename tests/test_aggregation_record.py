@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import greenzone.aggregation_records as records
+import greenzone.planning.aggregation_errors as records
 from greenzone import load_weather, load_zone, profiles
-from greenzone.planning import plan
+from greenzone.planning.year import plan
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "aggregation_record.py"
 HOURS = 96

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from greenzone.kpi import kpis
-from greenzone.planning import plan
+from greenzone.planning.year import plan
 from plan_helpers import geothermal_tech, hand_profiles, write_small_zone
 
 

@@ -11,8 +11,8 @@ import pytest
 from greenzone.optimize.decompose import Decomposition, decompose, layout, start_points, subperiods
 from greenzone.optimize.formulation import build_model
 from greenzone.optimize.formulation.data import model_data
-from greenzone.planning import plan
-from greenzone.planning_decomposed import _solution
+from greenzone.planning.decomposed import _solution
+from greenzone.planning.year import plan
 from plan_helpers import hand_profiles, seasonal_hydrogen_zone, two_node_zone
 
 GAP = 1e-3
@@ -136,7 +136,7 @@ def test_a_seasonal_store_carries_energy_across_weeks(tmp_path):
 def test_plan_with_decomposition_is_an_hourly_plan(tmp_path):
     """plan(decomposition=) returns the Plan on every hour, its objective the upper bound, with its bounds
     and time per stage; the balance holds in every hour."""
-    from greenzone.planning import balance_residual
+    from greenzone.planning.year import balance_residual
 
     zone = _mixed_zone(tmp_path)
     prof = _weeks(zone, 3, weeks=4)

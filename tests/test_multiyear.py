@@ -15,10 +15,10 @@ import xarray as xr
 import yaml
 
 from cli_helpers import cli_main
-from greenzone.aggregate import typical_days
 from greenzone.errors import WeatherError
 from greenzone.kpi import kpis
-from greenzone.planning import balance_residual, plan
+from greenzone.planning.typical_days import typical_days
+from greenzone.planning.year import balance_residual, plan
 from greenzone.weather.csv import read_csv
 from plan_helpers import hand_profiles, seasonal_hydrogen_zone, two_node_zone, write_small_zone
 

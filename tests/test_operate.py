@@ -15,7 +15,7 @@ from cli_helpers import cli_main
 from greenzone.operate import ForecastError, OperationModel, existing_capacities, initial_state, operate
 from greenzone.operate.forecast import Perfect
 from greenzone.optimize.solve import SolverOptions, solve
-from greenzone.planning import balance_residual, plan
+from greenzone.planning.year import balance_residual, plan
 from plan_helpers import hand_profiles, two_node_profiles, two_node_zone, write_small_zone
 
 REL = 1e-6

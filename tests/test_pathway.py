@@ -1,4 +1,4 @@
-"""The pathway (greenzone.pathway_planning): hand optima, one period equal to plan, modes, validation and the CLI.
+"""The pathway (greenzone.planning.pathway): hand optima, one period equal to plan, modes, validation and the CLI.
 
 Hand optima use hand-made profiles (tests/plan_helpers.py): flat demand, constant availability, so every
 figure is a short calculation from the catalogue's numbers.
@@ -14,8 +14,8 @@ import xarray as xr
 
 from greenzone.errors import ZoneError
 from greenzone.optimize.formulation.pathway import discounted_years
-from greenzone.pathway_planning import pathway
-from greenzone.planning import plan
+from greenzone.planning.pathway import pathway
+from greenzone.planning.year import plan
 from plan_helpers import hand_profiles, write_small_zone
 
 HOURS = 24
@@ -348,7 +348,7 @@ def test_pathway_dataset_has_units_and_writes(tmp_path):
     ds.to_netcdf(tmp_path / "pathway.nc")
     again = xr.open_dataset(tmp_path / "pathway.nc")
     assert list(again["period"].values) == [2027, 2032]
-    from greenzone.pathway_output import pathway_kpis
+    from greenzone.planning.pathway_output import pathway_kpis
 
     figures = pathway_kpis(ds)
     assert [p["period"] for p in figures["periods"]] == [2027, 2032]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from greenzone.errors import InfeasibleError
-from greenzone.pathway_planning import pathway
+from greenzone.planning.pathway import pathway
 from plan_helpers import hand_profiles
 from test_pathway import HOURS, one_node
 
@@ -94,7 +94,7 @@ def test_supply_short_in_a_later_period_is_named_there(tmp_path):
 def test_a_single_year_plan_names_the_land_new_plants_need(tmp_path):
     """Before: 'existing plants alone take 0.00 km^2 (none)', though no plant stood there; now the land the
     solar that would serve the load needs."""
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from plan_helpers import write_small_zone
 
     node = {"id": "a", "lat": 40.0, "lon": 47.0, "usable_land_km2": 0.1, "technologies": {"solar_fixed": {}}}

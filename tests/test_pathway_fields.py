@@ -10,8 +10,8 @@ import xarray as xr
 import yaml
 
 from greenzone.errors import InfeasibleError, ZoneError
-from greenzone.pathway_planning import pathway
-from greenzone.planning import plan
+from greenzone.planning.pathway import pathway
+from greenzone.planning.year import plan
 from greenzone.resources.demand import demand_profiles
 from greenzone.zone import load_zone
 from plan_helpers import hand_profiles, write_small_zone

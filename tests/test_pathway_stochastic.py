@@ -23,7 +23,7 @@ import yaml
 
 from greenzone.errors import ZoneError
 from greenzone.optimize.formulation.pathway import build_pathway_model
-from greenzone.pathway_planning import pathway
+from greenzone.planning.pathway import pathway
 from greenzone.zone import load_zone
 from plan_helpers import hand_profiles, write_small_zone
 from test_pathway import CLI_ZONE, two_node_profiles, two_nodes

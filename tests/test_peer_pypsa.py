@@ -21,7 +21,7 @@ pypsa = pytest.importorskip("pypsa")
 from greenzone import load_zone, profiles  # noqa: E402
 from greenzone.errors import GreenzoneError  # noqa: E402
 from greenzone.interop import export_network, greenzone_objective, to_pypsa  # noqa: E402
-from greenzone.planning import plan  # noqa: E402
+from greenzone.planning.year import plan  # noqa: E402
 from greenzone.weather import zone_sites  # noqa: E402
 from greenzone.weather.schema import make_weather  # noqa: E402
 

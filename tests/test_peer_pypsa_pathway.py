@@ -28,7 +28,7 @@ pypsa = pytest.importorskip("pypsa")
 from greenzone.optimize.formulation.data import annuity  # noqa: E402
 from greenzone.optimize.formulation.pathway import discounted_years  # noqa: E402
 from greenzone.optimize.solve import SolverOptions  # noqa: E402
-from greenzone.pathway_planning import pathway  # noqa: E402
+from greenzone.planning.pathway import pathway  # noqa: E402
 from greenzone.zone import load_zone  # noqa: E402
 from plan_helpers import hand_profiles  # noqa: E402
 

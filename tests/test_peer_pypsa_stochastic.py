@@ -24,7 +24,7 @@ import yaml
 pypsa = pytest.importorskip("pypsa")
 
 from greenzone.optimize.solve import SolverOptions  # noqa: E402
-from greenzone.pathway_planning import pathway  # noqa: E402
+from greenzone.planning.pathway import pathway  # noqa: E402
 from greenzone.zone import load_zone  # noqa: E402
 from greenzone.zone.scenarios import scenario_zone  # noqa: E402
 from test_peer_pypsa_pathway import (  # noqa: E402

@@ -7,7 +7,7 @@ import pytest
 
 from greenzone.errors import InfeasibleError, SolverError
 from greenzone.kpi import kpis
-from greenzone.planning import balance_residual, plan
+from greenzone.planning.year import balance_residual, plan
 from plan_helpers import geothermal_tech, hand_profiles, two_node_zone, write_small_zone
 
 REL = 1e-6
@@ -322,7 +322,7 @@ def test_extra_constraints_hook(tmp_path):
 def test_numerics_check_names_the_family_out_of_range(tmp_path, caplog):
     """A value of lost load of 1e9 USD/MWh puts unserved-load costs far above 1e6: the check names the block."""
     zone, _ = two_node_zone(tmp_path, value_of_lost_load_usd_per_mwh=1e9)
-    with caplog.at_level("WARNING", logger="greenzone.planning"):
+    with caplog.at_level("WARNING", logger="greenzone.planning.year"):
         result = plan(zone, _mixed_profiles(zone, hours=48))
     assert "unserved" in caplog.text
     assert "unserved" in result.attrs["numerics_warnings"]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from greenzone.adequacy import profile_years
-from greenzone.aggregate import AggregationError, typical_days
-from greenzone.planning import plan
-from greenzone.reliability import place_stress_days, plan_reliable
+from greenzone.planning.reliable import place_stress_days, plan_reliable
+from greenzone.planning.typical_days import AggregationError, typical_days
+from greenzone.planning.year import plan
 from plan_helpers import hand_profiles, write_small_zone
 
 DAYS = 10

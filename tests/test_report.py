@@ -28,7 +28,7 @@ import yaml
 from cli_helpers import cli_main
 from greenzone.kpi import kpis
 from greenzone.output import write_netcdf, write_text
-from greenzone.planning import plan
+from greenzone.planning.year import plan
 from greenzone.report import ReportError, figures, render_report, select_weeks, write_report
 from greenzone.report.html import plotly_js
 from greenzone.zone import load_zone

@@ -207,7 +207,7 @@ def test_measured_weather_page_names_a_bound_hit_and_shows_no_spread():
 
 def test_run_report_inputs_link_nothing_outside(tmp_path):
     """A zone whose sources and calibration name web addresses: the run report shows them as text only."""
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from greenzone.report import render_report
     from greenzone.report.inputs import inputs
     from plan_helpers import hand_profiles, write_small_zone

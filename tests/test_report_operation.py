@@ -15,7 +15,7 @@ from cli_helpers import cli_main
 from greenzone.kpi import kpis
 from greenzone.operate import operate
 from greenzone.output import write_netcdf, write_text
-from greenzone.planning import plan
+from greenzone.planning.year import plan
 from greenzone.report import ReportError, render_report, write_report
 from greenzone.report.html import plotly_js
 from greenzone.report.operation import (

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from greenzone.pathway_output import pathway_kpis
-from greenzone.pathway_planning import pathway
+from greenzone.planning.pathway import pathway
+from greenzone.planning.pathway_output import pathway_kpis
 from greenzone.report import pathway as page
 from greenzone.report.html import plotly_js
 from plan_helpers import hand_profiles, write_small_zone

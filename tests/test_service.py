@@ -325,7 +325,7 @@ def test_an_infeasible_day_is_409_with_the_clis_diagnosis(tmp_path, monkeypatch,
     import shutil
 
     from greenzone.output import write_netcdf
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from plan_helpers import two_node_profiles, two_node_zone
 
     zone, path = two_node_zone(tmp_path)

@@ -271,7 +271,7 @@ def test_the_interior_point_is_hipo_on_every_core_and_the_simplex_is_left_alone(
 
 
 def test_without_hipo_the_ipm_runs_ipx_and_says_so_once(monkeypatch, caplog):
-    import greenzone.optimize.solve as solve_module
+    import greenzone.optimize.solver_options as solve_module
 
     class NoHipo:
         def setOptionValue(self, name, value):
@@ -281,7 +281,7 @@ def test_without_hipo_the_ipm_runs_ipx_and_says_so_once(monkeypatch, caplog):
             return "1.16.0"
 
     solve_module.interior_point.cache_clear()
-    monkeypatch.setattr(solve_module, "_new_core", NoHipo)
+    monkeypatch.setattr(solve_module, "new_highs", NoHipo)
     try:
         with caplog.at_level("WARNING", logger="greenzone.solve"):
             assert solve_module.interior_point() == "ipx" and solve_module.interior_point() == "ipx"

@@ -21,7 +21,7 @@ from cli_helpers import cli_main
 from dask_cluster import launched_cluster
 from greenzone.kpi import kpis
 from greenzone.optimize.solve import SolverOptions
-from greenzone.planning import plan
+from greenzone.planning.year import plan
 from greenzone.resources import profiles
 from greenzone.sweep import SweepError, read_sweep
 from greenzone.sweep.catalog import CATALOG
@@ -404,7 +404,7 @@ def test_the_cli_runs_on_a_scheduler_and_dry_run_uses_the_measured_time(
 
 def test_a_pathway_sweep_case_equals_the_monolithic_pathway(client, tmp_path):
     from greenzone import pathway, pathway_profiles
-    from greenzone.pathway_output import pathway_kpis
+    from greenzone.planning.pathway_output import pathway_kpis
     from greenzone.sweep.catalog import flatten
 
     sweep_file = write_sweep(

@@ -14,8 +14,8 @@ The stages, each a plain function (see docs/architecture.md)::
 from greenzone import operate
 from greenzone.errors import GreenzoneError, InfeasibleError, SolverError, WeatherError, ZoneError
 from greenzone.kpi import kpis
-from greenzone.pathway_planning import pathway, pathway_profiles
-from greenzone.planning import plan
+from greenzone.planning.pathway import pathway, pathway_profiles
+from greenzone.planning.year import plan
 from greenzone.resources import profiles
 from greenzone.weather import load_weather
 from greenzone.zone import load_zone

@@ -326,7 +326,7 @@ def year_guidance(
     """The least-cost dispatch of ``capacities`` (fixed) over ``profiles``, as a Plan on every hour whose
     storage and reservoir levels guide the rolling dispatch of that year (``guidance="year"``)."""
     from greenzone.operate import fix_capacities
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
 
     def fixed(model) -> None:
         fix_capacities(model, capacities)

@@ -74,8 +74,8 @@ def pathway_command(
     """
     from greenzone.optimize.solve import SolverOptions
     from greenzone.output import write_netcdf, write_text
-    from greenzone.pathway_output import pathway_kpis
-    from greenzone.pathway_planning import pathway, pathway_profiles
+    from greenzone.planning.pathway import pathway, pathway_profiles
+    from greenzone.planning.pathway_output import pathway_kpis
     from greenzone.report.pathway_page import write_pathway_report
     from greenzone.weather import load_weather
 

@@ -260,7 +260,7 @@ def run(
     OUT/adequacy.json holds the last plan's adequacy and kpis.json the iterations.
     """
     from greenzone.optimize.solve import SolverOptions
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
 
     decomposition = _decomposition(decompose, hourly, gap, scheduler, workers)
     zone_path, z, inputs = zone_and_inputs(zone)
@@ -400,7 +400,7 @@ def _reliability_figures(reliable, target: float, folder: Path) -> dict:
 
 def _check(progress: Progress, z, result, p, aggregate: bool) -> dict:
     """The hourly check of a typical-day plan (``run --check``)."""
-    from greenzone.aggregation_check import check_aggregation
+    from greenzone.planning.hourly_check import check_aggregation
 
     if not aggregate:
         console.print("--check: the plan is hourly already, so it is its own hourly check")
@@ -424,7 +424,7 @@ def _reliable_plan(
 ):
     """Reliability-constrained planning (``run --lole-max``), each iteration shown."""
     from greenzone.adequacy import synthetic_years
-    from greenzone.reliability import plan_reliable
+    from greenzone.planning.reliable import plan_reliable
 
     progress.stage(
         "reliability", f"plan and adequacy over {years} weather years until LOLE <= {target:g} h/yr"

@@ -10,7 +10,7 @@ import xarray as xr
 from greenzone.operate.window import _Fleet
 from greenzone.optimize.formulation import build_model
 from greenzone.optimize.solve import IterationCounts, Solution, Status
-from greenzone.planning import _to_grid, plan_dataset
+from greenzone.planning.year import _to_grid, plan_dataset
 from greenzone.zone.schema import Zone
 
 __all__ = ["hourly_grid_prices", "operating_cost", "operation_dataset"]

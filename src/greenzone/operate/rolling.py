@@ -43,7 +43,7 @@ window, as an operator would, without knowing the future:
 In operation load can always be shed, at the value of lost load, whatever ``policy.allow_unserved`` says
 (that policy shapes the plan; the weather does not ask for permission).
 
-The result, an Operation, has the variables of a Plan (:mod:`greenzone.planning`) on the operated hours,
+The result, an Operation, has the variables of a Plan (:mod:`greenzone.planning.year`) on the operated hours,
 computed from the settled values (``price`` is the window LP's balance dual of the committed hour), plus
 ``forecast_error`` (time, node) [MW], the net-load error of the committed hours (forecast minus actual demand,
 minus forecast minus actual renewable availability cf·P), the committed schedule (``committed_*``), the

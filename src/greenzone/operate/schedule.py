@@ -41,7 +41,7 @@ import xarray as xr
 from greenzone import safe_read
 from greenzone.operate.window import ForecastError, OperationModel, check_forecast, initial_state, unit_series
 from greenzone.optimize.solve import Solution, SolverOptions
-from greenzone.planning import _to_grid
+from greenzone.planning.year import _to_grid
 from greenzone.safe_read import parse_numbers, parse_times, read_csv_table, read_text
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
 

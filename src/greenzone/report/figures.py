@@ -1,6 +1,6 @@
 """Figures of a Plan, one function per figure, each returning a :class:`plotly.graph_objects.Figure`.
 
-Every function takes a Plan dataset (:mod:`greenzone.planning`) and, optionally, the :class:`~greenzone.zone.Zone`
+Every function takes a Plan dataset (:mod:`greenzone.planning.year`) and, optionally, the :class:`~greenzone.zone.Zone`
 it was made from, which supplies display names (and, for the map and the storage levels, plant data the Plan
 does not carry). They work in notebooks as they are::
 

@@ -238,7 +238,7 @@ def kpi_cards(figures: dict[str, Any], zone: Zone | None = None) -> list[dict[st
 
 
 def _typical_days(attrs: dict) -> list[tuple[str, str]]:
-    """Rows on the typical days a plan was solved on, if it was (see :mod:`greenzone.planning`)."""
+    """Rows on the typical days a plan was solved on, if it was (see :mod:`greenzone.planning.year`)."""
     if not attrs.get("typical_days"):
         return []
     dates = str(attrs.get("typical_days_dates", "")).replace(",", ", ")

@@ -1,6 +1,6 @@
 """The pathway report's figures and sentences: what to build when, in terms a minister can follow.
 
-Each figure is one function of the Pathway dataset (:mod:`greenzone.pathway_output`), usable in a notebook:
+Each figure is one function of the Pathway dataset (:mod:`greenzone.planning.pathway_output`), usable in a notebook:
 capacity by period (stacked), land used against land cleared per node, cost and cost of electricity by
 period, a map per period (a slider); then the binding limits by period and the sentences saying what to build
 when. :mod:`greenzone.report.pathway_page` assembles them into the page.

@@ -119,7 +119,7 @@ def pathway_page(
     ds: xr.Dataset, figures: dict[str, Any], zone: Zone | None = None, *, plotly_src: str | None = None
 ) -> str:
     """The pathway's page as one HTML string: ``ds`` a Pathway dataset, ``figures`` its key figures
-    (:func:`greenzone.pathway_output.pathway_kpis`), ``zone`` (optional) for names. A stochastic pathway (a
+    (:func:`greenzone.planning.pathway_output.pathway_kpis`), ``zone`` (optional) for names. A stochastic pathway (a
     ``scenario`` dimension) shows its scenarios side by side (:func:`scenario_context`). ``plotly_src`` loads
     plotly.js from that (relative) address instead of inlining it (a sweep's cases share one copy)."""
     from greenzone import __version__
@@ -172,7 +172,7 @@ def write_pathway_report(
     """Write the pathway page of ``folder`` (``pathway.nc``, ``kpis.json`` as ``greenzone pathway`` writes
     them) to ``out`` (default ``folder/report.html``), atomically. Returns its path."""
     from greenzone.output import check_output_file, write_text
-    from greenzone.pathway_output import pathway_kpis
+    from greenzone.planning.pathway_output import pathway_kpis
 
     folder = Path(folder)
     target = Path(out) if out is not None else folder / "report.html"

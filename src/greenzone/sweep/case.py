@@ -187,7 +187,7 @@ def _solver_options(options: RunOptions):
 def _plan(zone: Zone, options: RunOptions):
     """A plan of the case's zone and its key figures."""
     from greenzone.kpi import kpis
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
     from greenzone.resources import profiles
     from greenzone.weather import load_weather
 
@@ -200,8 +200,8 @@ def _plan(zone: Zone, options: RunOptions):
 
 def _pathway(zone: Zone, options: RunOptions):
     """A pathway of the case's zone and its key figures."""
-    from greenzone.pathway_output import pathway_kpis
-    from greenzone.pathway_planning import pathway, pathway_profiles
+    from greenzone.planning.pathway import pathway, pathway_profiles
+    from greenzone.planning.pathway_output import pathway_kpis
     from greenzone.weather import load_weather
 
     weather = load_weather(zone)

@@ -1,7 +1,7 @@
 """The zone file's pathway section: investment periods and the values that change from one to the next.
 
 A zone with a ``pathway`` section can be planned over several investment periods
-(:func:`greenzone.pathway_planning.pathway`)::
+(:func:`greenzone.planning.pathway.pathway`)::
 
     pathway:
       periods: [2027, 2030, 2035]        # each stands for the years until the next

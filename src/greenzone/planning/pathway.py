@@ -9,8 +9,8 @@
   deciding year by year would.
 
 Each period runs on its own profiles (its year's demand, interpolated between the given years) hourly or, with
-``typical_days=N``, on N typical days of its own (:func:`greenzone.aggregate.typical_days`) with storage and
-reservoirs linked across the year. The result is the Pathway dataset of :mod:`greenzone.pathway_output`.
+``typical_days=N``, on N typical days of its own (:func:`greenzone.planning.typical_days.typical_days`) with storage and
+reservoirs linked across the year. The result is the Pathway dataset of :mod:`greenzone.planning.pathway_output`.
 
 ``stochastic=True`` plans the zone's clearance scenarios (``pathway.scenarios``) two-stage: the first period
 once for every scenario, each later period per scenario, the expected discounted cost as objective (one LP,
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from greenzone.aggregate import typical_days as cluster_days
 from greenzone.errors import InfeasibleError, ZoneError
 from greenzone.optimize.diagnose_pathway import diagnose_pathway
 from greenzone.optimize.formulation.data import Periods
@@ -43,8 +42,9 @@ from greenzone.optimize.formulation.pathway import (
 )
 from greenzone.optimize.formulation.vintages import Vintage
 from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
-from greenzone.pathway_output import PeriodResult, pathway_dataset, stochastic_dataset
-from greenzone.planning import DEFAULT_METHOD, _check_numerics
+from greenzone.planning.pathway_output import PeriodResult, pathway_dataset, stochastic_dataset
+from greenzone.planning.typical_days import typical_days as cluster_days
+from greenzone.planning.year import DEFAULT_METHOD, _check_numerics
 from greenzone.zone.scenarios import mean_value_zone, scenario_zone
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
 
@@ -234,7 +234,7 @@ def _profiles_by_period(hz: Horizon, profiles) -> dict[int, xr.Dataset]:
     if missing:
         raise ValueError(
             f"profiles lack period(s) {missing}; pass one profiles dataset per period of the zone's pathway "
-            "(greenzone.pathway_planning.pathway_profiles), or one dataset for every period"
+            "(greenzone.planning.pathway.pathway_profiles), or one dataset for every period"
         )
     return {p: profiles[p] for p in hz.periods}
 

@@ -51,7 +51,7 @@ from greenzone.optimize.formulation import Model
 from greenzone.optimize.formulation.pathway import PathwayModel, annuity_costs, lifetimes
 from greenzone.optimize.formulation.vintages import CAPACITY_BLOCKS, Vintage, zone_vintages
 from greenzone.optimize.solve import Solution
-from greenzone.planning import _to_grid
+from greenzone.planning.year import _to_grid
 from greenzone.zone.fingerprint import zone_fingerprint
 from greenzone.zone.scenarios import scenario_zone
 from greenzone.zone.schema import Zone

@@ -30,7 +30,7 @@ costs at full resolution; against the aggregated objective it gives
   ``aggregation_check_co2_cap_t``, the zone's limits, where it sets them);
 - ``aggregation_check_reference``: which reference this is, in words;
 - ``aggregation_error_vs_hourly_optimum`` [-]: where the aggregation records
-  (:mod:`greenzone.aggregation_records`) hold the true hourly optimum of this zone, weather and hours, the
+  (:mod:`greenzone.planning.aggregation_errors`) hold the true hourly optimum of this zone, weather and hours, the
   typical-day cost's error against it, (aggregated − optimum) / |optimum|; the reference then names it.
 """
 
@@ -110,7 +110,7 @@ def _dispatch_year(zone, plan, profiles) -> tuple[xr.Dataset, float, dict, str]:
     """The fleet's exact hourly optimum: one LP over every hour with the capacities fixed and the limits
     kept (Plan, operating cost [USD/yr], no excess, method in words)."""
     from greenzone.operate import fix_capacities
-    from greenzone.planning import plan as solve_plan
+    from greenzone.planning.year import plan as solve_plan
 
     hourly = solve_plan(
         zone,
@@ -189,7 +189,7 @@ def _against_recorded_optimum(plan: xr.Dataset, profiles: xr.Dataset, aggregated
     """The typical-day cost against the true hourly optimum where a record of this plan holds it."""
     import pandas as pd
 
-    from greenzone.aggregation_records import recorded_error
+    from greenzone.planning.aggregation_errors import recorded_error
 
     if "typical_days" not in plan.attrs:
         return {}

@@ -38,7 +38,7 @@ from greenzone.adequacy import Adequacy, WeatherYear, assess
 from greenzone.errors import InfeasibleError
 from greenzone.zone.schema import Zone
 
-log = logging.getLogger("greenzone.reliability")
+log = logging.getLogger("greenzone.planning.reliable")
 
 __all__ = ["ReliablePlan", "plan_reliable", "place_stress_days"]
 
@@ -118,7 +118,7 @@ def plan_reliable(
     ``on_iteration`` is called with each iteration's record. With ``decomposition``, whole stress years
     (module docstring) instead of stress days; ``typical_days`` is then not used.
     """
-    from greenzone.planning import plan
+    from greenzone.planning.year import plan
 
     target = zone.policy.lole_target_h_per_year if lole_max is None else float(lole_max)
     if target is None:

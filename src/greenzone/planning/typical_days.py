@@ -315,7 +315,7 @@ def typical_days(
         weights that cover the mean demand.
     keep_days : sequence of int, optional
         Days (index from the first day) kept as periods of their own, like the extreme days, e.g. the stress
-        days of reliability-constrained planning (:mod:`greenzone.reliability`); they count among ``n_days``.
+        days of reliability-constrained planning (:mod:`greenzone.planning.reliable`); they count among ``n_days``.
 
     Returns
     -------

@@ -37,7 +37,7 @@ Coordinates ``kind`` (technology and storage) say what each technology is. Attri
 ``objective_usd_per_year``, ``alpha`` (8,760 / Σ weight), solver name, status, method, time and
 iterations, the zone's name and fingerprint, the year, the weather title and whether it is synthetic.
 
-With ``typical_days=N`` the LP is solved on N representative days (:func:`greenzone.aggregate.typical_days`)
+With ``typical_days=N`` the LP is solved on N representative days (:func:`greenzone.planning.typical_days.typical_days`)
 and the plan is expanded back onto the full original time axis: every original day takes the hourly values
 of its representative day, ``weight`` is 1 for every hour, and the storage and reservoir levels are the
 linked levels of each original day, q^{h+1} E_d + e^{intra}_{k(d),h} (docs/formulation.md, "Typical
@@ -55,7 +55,7 @@ costs, the fuel budgets and the CO2 cap (which bind the average year, not each y
 per 8,760 hours. Every hour weighs the same, so each year weighs by its hours (a leap year 8,784/8,760).
 ``time_resolution`` then ends in "over N weather years".
 
-With ``decomposition=`` (:mod:`greenzone.planning_decomposed`) the plan is hourly, solved by temporal
+With ``decomposition=`` (:mod:`greenzone.planning.decomposed`) the plan is hourly, solved by temporal
 decomposition to a stated gap; ``objective_usd_per_year`` is then the upper bound (the cost of the joined
 weekly dispatch), and the attributes ``decomposition_*`` hold the lower bound, gap, iterations and time per
 stage (docs/decomposition.md).
@@ -74,16 +74,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from greenzone.aggregate import Aggregation
-from greenzone.aggregate import typical_days as cluster_days
 from greenzone.optimize.decompose import Decomposition, Progress
 from greenzone.optimize.formulation import Model, Periods, build_model
 from greenzone.optimize.formulation.policy import FOSSIL_KINDS
 from greenzone.optimize.solve import Method, Solution, SolverOptions, Status, require_optimal, solve
+from greenzone.planning.typical_days import Aggregation
+from greenzone.planning.typical_days import typical_days as cluster_days
 from greenzone.zone.fingerprint import zone_fingerprint
 from greenzone.zone.schema import VARIABLE_KINDS, Zone
 
-log = logging.getLogger("greenzone.planning")
+log = logging.getLogger("greenzone.planning.year")
 
 DEFAULT_METHOD: Method = "ipm"
 """Default HiGHS method for planning (see docs/benchmarks.md for the measurement behind it)."""
@@ -129,10 +129,10 @@ def plan(
     on_solve : called with the built model just before HiGHS starts (e.g. to show progress).
     stress_days : days of ``profiles`` (index from the first day, 24 hours each) whose load must be served in
         full (no unserved load in their hours); with ``typical_days`` each is kept as a period of its own
-        (:mod:`greenzone.reliability` puts the worst days of other weather years there).
+        (:mod:`greenzone.planning.reliable` puts the worst days of other weather years there).
     decomposition : plan every hour by temporal decomposition
         (:class:`~greenzone.optimize.decompose.Decomposition`: regularised Benders, one subproblem per week, on
-        Dask), starting from the plan on 16 typical days (:mod:`greenzone.planning_decomposed`); not with
+        Dask), starting from the plan on 16 typical days (:mod:`greenzone.planning.decomposed`); not with
         ``typical_days``, ``weights``, ``stress_days`` or ``extra_constraints``.
     on_progress : with ``decomposition``, called with each iteration's bounds and gap.
     """
@@ -143,7 +143,7 @@ def plan(
                 "decomposition plans every hour: pass it without typical_days, weights, stress_days or "
                 "extra_constraints"
             )
-        from greenzone.planning_decomposed import plan_decomposed
+        from greenzone.planning.decomposed import plan_decomposed
 
         return plan_decomposed(
             zone, profiles, year=year, decomposition=decomposition, options=options, on_progress=on_progress
@@ -273,7 +273,7 @@ def expand_plan(
             "typical_days_dates": ",".join(f"{t:%Y-%m-%d}" for t in aggregation.cluster_days),
         }
     )
-    from greenzone.aggregation_records import recorded_error
+    from greenzone.planning.aggregation_errors import recorded_error
 
     record = recorded_error(
         out.attrs["zone_fingerprint"],

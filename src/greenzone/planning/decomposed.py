@@ -42,7 +42,7 @@ def plan_decomposed(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> xr.Dataset:
     """The hourly plan of ``zone`` on ``profiles`` by temporal decomposition (module docstring)."""
-    from greenzone.planning import _over_years, plan, plan_dataset
+    from greenzone.planning.year import _over_years, plan, plan_dataset
 
     days = min(START_TYPICAL_DAYS, profiles.sizes["time"] // 24)
     if days < 1:
