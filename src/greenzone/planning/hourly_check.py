@@ -6,15 +6,19 @@ limit kept.
 hourly ``profiles``, holding the renewable share, the CO2 cap and the fuel budgets over the year. Two ways
 (``method``):
 
-- ``"windows"`` (default): with perfect foresight in rolling windows (:func:`greenzone.operate` with
+- ``"year"`` (default): the whole hourly year as one LP with the capacities fixed and the annual limits and
+  reserve rows kept (:func:`greenzone.plan` with :func:`greenzone.operate.fix_capacities` ``keep_limits=True``,
+  HiGHS interior point): the fixed fleet's exact hourly optimum. On the 2040 Karabakh variant (9 nodes,
+  8,784 h, HiPO, 2 cores) 30 s against 5 s for the windows, whose cost came out 0.16% of |cost| higher
+  (docs/benchmarks.md); both are small beside the 16-day plan itself (184 s there).
+- ``"windows"``: with perfect foresight in rolling windows (:func:`greenzone.operate` with
   ``forecast="perfect"``, ``hold_limits=True``), storage and reservoirs aiming at the plan's linked levels at
   each window's end, each annual limit handed to the windows pro rata to the plan's own use of it in their
   hours (what is left after the committed hours, as for fuel budgets). A window that cannot stay within its
   allowance exceeds it at the value of lost load per unit; the excess is reported
-  (``aggregation_limit_excess_*``), and the check is then no upper bound.
-- ``"year"``: the whole hourly year as one LP with the capacities fixed and the annual limits and reserve rows
-  kept (:func:`greenzone.plan` with :func:`greenzone.operate.fix_capacities` ``keep_limits=True``, HiGHS
-  interior point): the fixed fleet's exact hourly optimum, slower (docs/benchmarks.md measures both).
+  (``aggregation_limit_excess_*``), and the check is then no upper bound. For horizons too large for one LP
+  (many weather years) or where only IPX is installed (which made 14 iterations in 900 s on the hourly
+  planning LP of this zone).
 
 Either dispatch is feasible for the hourly planning LP with these capacities, so the check's cost bounds the
 true hourly optimum from above (tests/test_aggregation_check.py, on zones whose renewable share or CO2 cap
@@ -132,7 +136,7 @@ def check_aggregation(
     plan: xr.Dataset,
     profiles: xr.Dataset,
     *,
-    method: CheckMethod = "windows",
+    method: CheckMethod = "year",
     horizon: int = 48,
     step: int = 24,
 ) -> tuple[dict, xr.Dataset]:
@@ -169,8 +173,9 @@ def check_aggregation(
         "aggregation_check_cost_usd_per_year": cost,
         "aggregation_check_method": described,
         "aggregation_check_reference": (
-            "the plan's fleet dispatched over every hour with the annual limits kept (an upper bound of the "
-            "true hourly optimum, not the optimum itself)"
+            ("the fixed-fleet hourly dispatch" if method == "year" else "the plan's fleet in rolling windows")
+            + " over every hour with the annual limits kept (an upper bound of the true hourly optimum, not the "
+            "optimum itself)"
         ),
         "aggregation_check_renewable_share": met["renewable_share"],
         "aggregation_check_co2_t": met["co2_t"],
