@@ -43,6 +43,10 @@ __all__ = [
 SHORTFALL_SHARE_OF_VOLL = 0.5
 """A terminal-level shortfall costs this share of the value of lost load per MWh."""
 
+CAPACITY_CRUMB = 1e-6
+"""Capacities below this [MW, MWh] are taken as 0: an interior-point plan leaves crumbs such as 5.7e-14 MW of
+storage, which as fixed bounds only trip the numerics warning."""
+
 LIMIT_ROWS = ("renewable_share", "co2_cap")
 """The annual limits a window can keep by an allowance (fuel budgets always are, by ``fuel_allowance``)."""
 
@@ -104,6 +108,7 @@ def _unit_values(ds: xr.Dataset, name: str, labels: list[str], dim: str) -> np.n
             raise ForecastError(
                 f"capacities: {name} has no value for {label}; were they made for this zone?"
             ) from None
+    out[np.abs(out) < CAPACITY_CRUMB] = 0.0
     return out
 
 
