@@ -22,7 +22,8 @@ run: $(STAMP)
 run-year: $(STAMP)
 	$(BIN)/greenzone run --out out/karabakh
 
-# The browser test needs Debian's chromium: installed here when missing (as root on Debian; elsewhere the test
+# Tests run in one process per core (pytest-xdist), a test file at a time in each, so that a file's fixtures
+# (a Dask cluster, a first sweep) are made once. The browser test needs Debian's chromium: installed here when missing (as root on Debian; elsewhere the test
 # is skipped, and it fails under CI).
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 \
@@ -30,7 +31,7 @@ test: $(STAMP)
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 		|| (apt-get update -qq && apt-get install -y -qq postgresql) >/dev/null 2>&1 \
 		|| echo "PostgreSQL is not installed: the service's PostgreSQL tests will be skipped"
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 test-slow: $(STAMP)
 	GREENZONE_FUZZ=slow $(BIN)/python -m pytest -q -m slow

@@ -34,3 +34,24 @@ def write_zone(tmp_path, karabakh_raw):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def _dask_cluster_address(tmp_path_factory):
+    pytest.importorskip("distributed")
+    from dask_cluster import launched_cluster
+
+    with launched_cluster(tmp_path_factory.mktemp("cluster")) as address:
+        yield address
+
+
+@pytest.fixture
+def dask_cluster(_dask_cluster_address):
+    """The address of a real Dask cluster (a `dask scheduler` and two `dask worker` processes on loopback),
+    started once for the session (about 5-10 s) and shared; both workers are up when a test starts (a test
+    that kills one finds it restarted by its nanny)."""
+    from dask.distributed import Client
+
+    with Client(_dask_cluster_address, timeout="60s") as client:
+        client.wait_for_workers(2, timeout=120)
+    return _dask_cluster_address

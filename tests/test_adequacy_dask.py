@@ -8,21 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dask_cluster import launched_cluster
 from greenzone.adequacy import assess, profile_years
 from greenzone.operate import existing_capacities
 from plan_helpers import hand_profiles
 from test_adequacy import thermal_zone
 
 
-def test_adequacy_years_on_a_dask_cluster_equal_the_serial_loop(tmp_path):
-    pytest.importorskip("distributed")
+def test_adequacy_years_on_a_dask_cluster_equal_the_serial_loop(tmp_path, dask_cluster):
     gas = {"mw": 30, "spec": {"unit_size_mw": 10, "forced_outage_rate": 0.2, "mean_time_to_repair_h": 5}}
     zone = thermal_zone(tmp_path, gas)
     years = profile_years([hand_profiles(zone, 240, demand={"a": 21.0})] * 3)
     serial = assess(zone, existing_capacities(zone), years, outages=True, seed=5, workers=1)
-    with launched_cluster(tmp_path / "cluster") as address:
-        on_dask = assess(zone, existing_capacities(zone), years, outages=True, seed=5, scheduler=address)
+    on_dask = assess(zone, existing_capacities(zone), years, outages=True, seed=5, scheduler=dask_cluster)
     assert on_dask.summary["workers"] == 2
     pd.testing.assert_frame_equal(
         serial.per_year.drop(columns="run_time_s"), on_dask.per_year.drop(columns="run_time_s")

@@ -90,7 +90,9 @@ def _kill_during_requests(tmp_path, shares: tuple[float, ...]) -> list[int]:
 
 
 def test_sigkill_during_a_schedule_request_leaves_it_whole_or_absent(tmp_path):
-    assert len(_kill_during_requests(tmp_path, (0.3, 0.9, 1.1))) == 3
+    """Two kill points by default (early in the request, and about when it is answered); the slow test below
+    tries sixteen."""
+    assert len(_kill_during_requests(tmp_path, (0.3, 1.0))) == 2
 
 
 @pytest.mark.slow

@@ -18,7 +18,6 @@ import xarray as xr
 import yaml
 
 from cli_helpers import cli_main
-from dask_cluster import launched_cluster
 from greenzone.kpi import kpis
 from greenzone.optimize.solve import SolverOptions
 from greenzone.planning.year import plan
@@ -54,10 +53,13 @@ BASE = {
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    """A client of a real cluster: a `dask scheduler` and two `dask worker` processes started on loopback."""
-    distributed = pytest.importorskip("distributed")
-    with launched_cluster(tmp_path_factory.mktemp("cluster")) as address, distributed.Client(address) as c:
+def client(_dask_cluster_address):
+    """A client of the session's real cluster (conftest: a `dask scheduler` and two `dask worker` processes
+    started on loopback)."""
+    import distributed
+
+    with distributed.Client(_dask_cluster_address) as c:
+        c.wait_for_workers(2, timeout=120)
         yield c
 
 

@@ -33,8 +33,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
+# soft_wrap: a message or path longer than the terminal is printed as one line (the terminal folds it), so a
+# path copied from the output is the path; tables still fit the width.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("greenzone")
 
 
