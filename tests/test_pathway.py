@@ -455,6 +455,43 @@ def test_plan_on_a_year_sees_the_dated_assets_in_service_then(tmp_path):
     assert ds.attrs["objective_usd"] == pytest.approx(ref.attrs["objective_usd_per_year"], rel=1e-9)
 
 
+def test_the_fleet_without_a_plan_and_the_cost_of_what_stands_count_dated_assets(tmp_path):
+    """Where capacity in service is read from the zone (operation without a plan, the levelised cost of the
+    fleet that stands), the pathway's dated assets in service in the zone's year count as the plan counts
+    them: a gas plant until it retires, a solar plant from its commissioning year."""
+    from greenzone.costs import existing_annuity
+    from greenzone.operate import existing_capacities
+    from greenzone.optimize.formulation.data import annuity
+
+    zone = one_node(
+        tmp_path,
+        {"gas_turbine": {}, "solar_fixed": {}},
+        pathway_section={
+            "periods": [2030, 2035],
+            "assets": [
+                {
+                    "node": "a",
+                    "technology": "gas_turbine",
+                    "mw": 40,
+                    "commissioned": 2000,
+                    "lifetime_years": 32,
+                },
+                {"node": "a", "technology": "solar_fixed", "mw": 25, "commissioned": 2033},
+            ],
+        },
+    ).model_copy(update={"year": 2030})
+    for year, gas, solar in ((None, 40.0, 0.0), (2035, 0.0, 25.0)):
+        caps = existing_capacities(zone, year=year)["capacity"].sel(node="a")
+        assert float(caps.sel(technology="gas_turbine")) == gas
+        assert float(caps.sel(technology="solar_fixed")) == solar
+    prof = hand_profiles(zone, HOURS, cf={("a", "solar_fixed"): 0.4}, demand={"a": 30.0})
+    gas = zone.technologies["gas_turbine"]
+    expected = annuity(zone.economics.discount_rate, gas.lifetime_years) * 1000.0 * gas.capex_usd_per_kw * 40
+    assert existing_annuity(zone, plan(zone, prof))["gas_turbine"] == pytest.approx(expected, rel=1e-12)
+    assert existing_annuity(zone)["gas_turbine"] == pytest.approx(expected, rel=1e-12)
+    assert existing_annuity(zone)["solar_fixed"] == 0.0
+
+
 @pytest.mark.slow
 def test_the_embedded_zone_as_a_three_period_pathway(write_zone):
     """The machinery on real data (the Karabakh zone, synthetic weather, 4 typical days a period): growing

@@ -29,18 +29,43 @@ def _annual(plan: xr.Dataset, da: xr.DataArray) -> xr.DataArray:
     return (da * plan["weight"]).sum("time") * alpha
 
 
-def existing_annuity(zone: Zone) -> dict[str, float]:
+def existing_annuity(zone: Zone, plan: xr.Dataset | None = None) -> dict[str, float]:
     """Annualised investment of the capacity in service, by technology, at each technology's capex and
-    lifetime and the zone's discount rate [USD/yr]."""
+    lifetime and the zone's discount rate [USD/yr].
+
+    The capacity in service is what ``plan`` counted as existing (its ``*_existing`` variables: each
+    ``existing_mw`` and the pathway's dated assets in service in the plan's year); without a plan, the zone's
+    fleet in its year (:func:`greenzone.operate.window.existing_capacities`' figures)."""
+    from greenzone.optimize.formulation.vintages import dated_in_service
+
+    dated = dated_in_service(zone, zone.year)
+
+    def existing(name: str, family: str, fallback: float, label: str, **where) -> float:
+        if plan is not None and name in plan:
+            return float(plan[name].sel(**where))
+        return fallback + dated.get((family, label), 0.0)
+
     rate = zone.economics.discount_rate
     out: dict[str, float] = {}
     for node in zone.nodes:
         for tech_id, nt in node.technologies.items():
             spec = zone.technologies[tech_id]
-            usd = 1000.0 * spec.capex_usd_per_kw * nt.existing_mw
+            label = f"{node.id}/{tech_id}"
             if spec.kind in STORAGE_KINDS:
-                usd += 1000.0 * spec.capex_usd_per_kwh * nt.existing_energy_mwh
+                at = {"node": node.id, "storage": tech_id}
+                power = existing(
+                    "storage_discharge_capacity_existing", "storage_power", nt.existing_mw, label, **at
+                )
+                energy = existing(
+                    "storage_energy_existing", "storage_energy", nt.existing_energy_mwh, label, **at
+                )
+                usd = 1000.0 * (spec.capex_usd_per_kw * power + spec.capex_usd_per_kwh * energy)
                 usd += 1000.0 * spec.charge_capex_usd_per_kw * nt.existing_charge_mw
+            else:
+                mw = existing(
+                    "capacity_existing", "generator", nt.existing_mw, label, node=node.id, technology=tech_id
+                )
+                usd = 1000.0 * spec.capex_usd_per_kw * mw
             out[tech_id] = out.get(tech_id, 0.0) + annuity(rate, spec.lifetime_years) * usd
     return out
 
@@ -53,7 +78,7 @@ def cost_figures(plan: xr.Dataset, zone: Zone | None = None) -> dict[str, Any]:
     only its fixed O&M, and import cost and export revenue are not split."""
     by_asset = plan["cost"].sum(("node", "component")).to_series()
     if zone is not None:
-        for tech, usd in existing_annuity(zone).items():
+        for tech, usd in existing_annuity(zone, plan).items():
             by_asset[tech] = by_asset.get(tech, 0.0) + usd
     generated = _annual(plan, plan["dispatch"]).sum("node").to_series()
     discharged = _annual(plan, plan["storage_discharge"]).sum("node").to_series()

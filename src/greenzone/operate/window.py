@@ -26,6 +26,7 @@ from greenzone.errors import GreenzoneError, InfeasibleError
 from greenzone.operate.forecast import FORECAST_VARIABLES
 from greenzone.optimize.formulation import Model, build_model
 from greenzone.optimize.formulation.data import CF_THRESHOLD
+from greenzone.optimize.formulation.vintages import dated_in_service
 from greenzone.optimize.numerics import clean_small_coefficients
 from greenzone.optimize.solve import PersistentSolver, Solution, SolverOptions, require_optimal
 from greenzone.zone.schema import STORAGE_KINDS, Zone
@@ -58,9 +59,12 @@ class ForecastError(GreenzoneError, ValueError):
 
 
 # --------------------------------------------------------------------------------------------- capacities
-def existing_capacities(zone: Zone) -> xr.Dataset:
-    """The zone's capacity in service, shaped like a Plan's capacity variables (no dispatch)."""
+def existing_capacities(zone: Zone, year: int | None = None) -> xr.Dataset:
+    """The zone's capacity in service in ``year`` (default the zone's year), shaped like a Plan's capacity
+    variables (no dispatch): each ``existing_mw`` plus the pathway's dated assets and link capacity in service
+    then, as the planning model counts them."""
     nodes, techs, stores = zone.node_ids, list(zone.generator_ids), list(zone.storage_ids)
+    dated = dated_in_service(zone, zone.year if year is None else year)
     cap = np.zeros((len(nodes), len(techs)))
     power = np.zeros((len(nodes), len(stores)))
     charge = np.zeros_like(power)
@@ -68,14 +72,16 @@ def existing_capacities(zone: Zone) -> xr.Dataset:
     for i, node in enumerate(zone.nodes):
         for tech_id, nt in node.technologies.items():
             spec = zone.technologies[tech_id]
+            label = f"{node.id}/{tech_id}"
             if spec.kind in STORAGE_KINDS:
                 k = stores.index(tech_id)
-                power[i, k] = nt.existing_mw
-                charge[i, k] = nt.existing_charge_mw if spec.separate_charge_rating else nt.existing_mw
-                energy[i, k] = nt.existing_energy_mwh
+                power[i, k] = nt.existing_mw + dated.get(("storage_power", label), 0.0)
+                charge[i, k] = nt.existing_charge_mw if spec.separate_charge_rating else power[i, k]
+                energy[i, k] = nt.existing_energy_mwh + dated.get(("storage_energy", label), 0.0)
             else:
-                cap[i, techs.index(tech_id)] = nt.existing_mw
+                cap[i, techs.index(tech_id)] = nt.existing_mw + dated.get(("generator", label), 0.0)
     links = [link.name for link in zone.links]
+    link_mw = [link.existing_mw + dated.get(("link", link.name), 0.0) for link in zone.links]
     return xr.Dataset(
         {
             "capacity": (("node", "technology"), cap, {"units": "MW"}),
@@ -84,7 +90,7 @@ def existing_capacities(zone: Zone) -> xr.Dataset:
             "storage_energy": (("node", "storage"), energy, {"units": "MWh"}),
             "link_capacity": (
                 ("link",),
-                np.array([link.existing_mw for link in zone.links]),
+                np.array(link_mw, dtype=float),
                 {"units": "MW"},
             ),
         },

@@ -95,4 +95,15 @@ def add_in_service(d: ModelData, vintages: Sequence[Vintage], year: int) -> Mode
     return replace(d, **changes) if changes else d
 
 
-__all__ = ["CAPACITY_BLOCKS", "Vintage", "add_in_service", "zone_vintages"]
+def dated_in_service(zone: Zone, year: int) -> dict[tuple[str, str], float]:
+    """The zone's dated assets and link capacity in service in ``year``, summed by (family, label): [MW]
+    ([MWh] for storage energy), to be added to the zone's ``existing_mw`` wherever capacity in service is read
+    from the zone rather than from a Plan (the operation's fleet without a plan, the cost of what stands)."""
+    out: dict[tuple[str, str], float] = {}
+    for v in zone_vintages(zone):
+        if v.in_service(year):
+            out[(v.family, v.label)] = out.get((v.family, v.label), 0.0) + v.amount
+    return out
+
+
+__all__ = ["CAPACITY_BLOCKS", "Vintage", "add_in_service", "dated_in_service", "zone_vintages"]
