@@ -15,6 +15,8 @@ import pandas as pd
 import xarray as xr
 
 from greenzone.errors import WeatherError
+from greenzone.weather.years import synthetic_years as synthetic_weather
+from greenzone.weather.years import whole_years
 from greenzone.zone.schema import Zone
 
 
@@ -50,41 +52,17 @@ def synthetic_years(zone: Zone, count: int, *, seed: int | None = None, start_ye
     return [WeatherYear(index=k, label=first + k, seed=seed) for k in range(count)]
 
 
-EDGE_HOURS = 14
-"""Hours a year may lack at the start or end of given weather [h]: the largest UTC offset, so that a file of
-whole UTC years cut at local midnight (or the reverse) still gives whole years."""
-
-
 def given_years(
     weather: xr.Dataset, *, origin: str, timezone: str = "UTC", count: int | None = None
 ) -> list[WeatherYear]:
     """The calendar years (in ``timezone``, local time) of a Weather; ``count`` keeps the first ones.
 
-    A year that lacks at most :data:`EDGE_HOURS` hours at the start or end of the weather (a UTC offset) is
-    kept with the hours it has; a remnant of at most that many hours is dropped; any other year with hours
-    missing is an error naming it.
+    A year that lacks at most :data:`~greenzone.weather.years.EDGE_HOURS` hours at the start or end of the
+    weather (a UTC offset) is kept with the hours it has; a remnant of at most that many hours is dropped; any
+    other year with hours missing is an error naming it (:func:`greenzone.weather.years.whole_years`).
     """
-    time = pd.DatetimeIndex(weather.indexes["time"])
-    local = time.tz_localize("UTC").tz_convert(timezone).tz_localize(None)
-    labels = np.asarray(local.year)
-    out = []
-    for year in sorted(set(labels.tolist())):
-        index = np.flatnonzero(labels == year)
-        expected = pd.date_range(f"{year}-01-01", f"{year}-12-31 23:00", freq="h")
-        if index.size >= len(expected) - EDGE_HOURS:
-            out.append(WeatherYear(index=len(out), label=int(year), weather=weather.isel(time=index)))
-            continue
-        edge = year in (labels[0], labels[-1])
-        if edge and index.size <= EDGE_HOURS:
-            continue
-        missing = expected.difference(local[index])
-        raise WeatherError(
-            f"{origin}: weather year {year} is not whole: {len(missing):,} of {len(expected):,} hours are "
-            f"missing (first {missing[0]:%Y-%m-%d %H:%M} local time, {timezone}); adequacy needs whole "
-            "calendar years: give full years, or leave this one out"
-        )
-    if not out:
-        raise WeatherError(f"{origin}: the weather holds no whole calendar year; adequacy needs whole years")
+    whole = whole_years(weather, origin=origin, timezone=timezone, purpose="adequacy")
+    out = [WeatherYear(index=k, label=year, weather=w) for k, (year, w) in enumerate(whole.items())]
     if count is not None:
         if count > len(out):
             raise WeatherError(
@@ -122,20 +100,9 @@ def zone_years(
 
 def year_weather(zone: Zone, year: WeatherYear) -> xr.Dataset:
     """The Weather of one year (synthetic years are made here, in the calling process)."""
-    from greenzone.weather import synthetic as synth
-    from greenzone.weather import with_discharge, zone_sites
-
     if year.weather is not None:
         return year.weather
-    climatology = synth.read_climatology(zone.weather.climatology or synth.default_climatology_path())
-    weather = synth.generate(
-        sites=zone_sites(zone),
-        climatology=climatology,
-        years=[year.label],
-        seed=int(year.seed),
-        timezone=zone.timezone,
-    )
-    return with_discharge(zone, weather)
+    return synthetic_weather(zone, [year.label], seed=year.seed)
 
 
 def by_hour_of_year(plan: xr.Dataset, time: pd.DatetimeIndex) -> xr.Dataset:

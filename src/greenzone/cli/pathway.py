@@ -74,10 +74,15 @@ def pathway_command(
     """
     from greenzone.optimize.solve import SolverOptions
     from greenzone.output import write_netcdf, write_text
-    from greenzone.planning.pathway import pathway, pathway_profiles
+    from greenzone.planning.pathway import (
+        first_hours,
+        pathway,
+        pathway_profiles,
+        pathway_weather,
+        weather_title,
+    )
     from greenzone.planning.pathway_output import pathway_kpis
     from greenzone.report.pathway_page import write_pathway_report
-    from greenzone.weather import load_weather
 
     if myopic and stochastic:
         raise typer.BadParameter("--myopic and --stochastic exclude each other; give one")
@@ -92,13 +97,12 @@ def pathway_command(
         output_folder(out, [*inputs, ("the weather file", weather_file)], zone=z) as folder,
     ):
         progress.stage("weather", f"making the weather of {zone_path.name}")
-        w = load_weather(z, source=weather, path=weather_file, seed=seed)
-        if hours is not None:
-            w = w.isel(time=slice(0, hours))
+        by_period = first_hours(pathway_weather(z, source=weather, path=weather_file, seed=seed), hours)
+        w = next(iter(by_period.values()))
         if int(w.attrs.get("synthetic", 0)):
-            console.print(f"[yellow]{escape(str(w.attrs.get('title', 'SYNTHETIC weather')))}[/yellow]")
+            console.print(f"[yellow]{escape(weather_title(by_period) or 'SYNTHETIC weather')}[/yellow]")
         progress.stage("profiles", "capacity factors, inflows and each period's demand")
-        profiles = pathway_profiles(z, w)
+        profiles = pathway_profiles(z, by_period)
         days = None if hourly or hours is not None else typical_days
         mode = "myopic" if myopic else "stochastic" if stochastic else "perfect foresight"
         progress.stage("build", f"building the pathway LP ({mode}, {len(profiles)} period(s))")
@@ -113,7 +117,7 @@ def pathway_command(
             on_solve=on_solve,
         )
         result.attrs["synthetic"] = int(w.attrs.get("synthetic", 0))
-        result.attrs["weather_title"] = str(w.attrs.get("title", ""))
+        result.attrs["weather_title"] = weather_title(by_period)
         figures = pathway_kpis(result)
         progress.stage("report", "key figures and report.html")
         write_netcdf(result, folder / "pathway.nc")

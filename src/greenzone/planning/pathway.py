@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from greenzone.errors import InfeasibleError, ZoneError
@@ -67,19 +68,113 @@ def horizon(zone: Zone) -> Horizon:
     return Horizon(periods, years, discounted_years(zone.economics.discount_rate, periods, years))
 
 
-def pathway_profiles(zone: Zone, weather: xr.Dataset) -> dict[int, xr.Dataset]:
-    """Each period's profiles on ``weather``: the same capacity factors and inflows, the period's demand
-    (interpolated between the years the zone gives)."""
+def pathway_weather(
+    zone: Zone,
+    weather: xr.Dataset | None = None,
+    *,
+    source: str | None = None,
+    path=None,
+    seed: int | None = None,
+) -> dict[int, xr.Dataset]:
+    """The Weather each period runs on, by period.
+
+    Without ``pathway.weather_years``, every period on the same weather: ``weather`` as given, else
+    :func:`greenzone.weather.load_weather` (``source``, ``path``, ``seed``). With it, each period on its own
+    calendar years: SYNTHETIC weather made for those years with the seed (the zone's source, no file, no
+    ``weather`` given), else the whole years cut from ``weather`` or the weather file, in the zone's time zone
+    (synthetic weather given as ``weather`` in UTC, the calendar its years were made in); a year the weather
+    does not hold is an error naming the period.
+    """
+    from greenzone.weather import load_weather
+    from greenzone.weather.years import synthetic_years, whole_years
+
+    periods = horizon(zone).periods
+    wanted = zone.pathway.weather_years if zone.pathway is not None else None
+    if wanted is None:
+        if weather is None:
+            weather = load_weather(zone, source=source, path=path, seed=seed)
+        return {p: weather for p in periods}
+    if weather is None and (source or zone.weather.source) == "synthetic" and path is None:
+        made: dict[tuple[int, ...], xr.Dataset] = {}
+        for p in periods:
+            key = tuple(sorted(wanted[p]))
+            if key not in made:
+                made[key] = synthetic_years(zone, key, seed=seed)
+        return {p: made[tuple(sorted(wanted[p]))] for p in periods}
+    if weather is None:
+        weather = load_weather(zone, source=source, path=path, seed=seed)
+    synthetic = weather.attrs.get("generator") == "greenzone.weather.synthetic"
+    origin = str(path or zone.weather.path or weather.attrs.get("title") or "the weather")
+    whole = whole_years(
+        weather,
+        origin=origin,
+        timezone="UTC" if synthetic else zone.timezone,
+        purpose="pathway.weather_years",
+    )
+    out = {}
+    for p in periods:
+        missing = [y for y in wanted[p] if y not in whole]
+        if missing:
+            held = ", ".join(str(y) for y in whole)
+            raise ZoneError(
+                f"{zone.zone_file or zone.name}: pathway.weather_years.{p}: weather year(s) "
+                f"{', '.join(str(y) for y in missing)} are not in {origin}, which holds {held}; "
+                "list years it holds, or give weather that holds these"
+            )
+        parts = [whole[y] for y in sorted(wanted[p])]
+        out[p] = parts[0] if len(parts) == 1 else xr.concat(parts, dim="time", combine_attrs="override")
+    return out
+
+
+def first_hours(weather: Mapping[int, xr.Dataset], hours: int | None) -> dict[int, xr.Dataset]:
+    """Each period's weather cut to its first ``hours`` hours (None: whole), periods that share a Weather
+    still sharing one (so that its profiles are made once)."""
+    if hours is None:
+        return dict(weather)
+    cut: dict[int, xr.Dataset] = {}
+    for w in weather.values():
+        cut.setdefault(id(w), w.isel(time=slice(0, hours)))
+    return {p: cut[id(w)] for p, w in weather.items()}
+
+
+def weather_title(weather: Mapping[int, xr.Dataset]) -> str:
+    """What the periods' weather is, in one line: the Weather's title, and each period's years where the
+    periods run on weather of their own."""
+    first = next(iter(weather.values()))
+    title = str(first.attrs.get("title", ""))
+    if len({id(w) for w in weather.values()}) == 1:
+        return title
+    years = "; ".join(
+        f"{p}: " + ", ".join(str(y) for y in sorted(set(pd.DatetimeIndex(w.indexes["time"]).year.tolist())))
+        for p, w in weather.items()
+    )
+    return f"each period on weather years of its own ({years}); first period: {title}"
+
+
+def pathway_profiles(zone: Zone, weather: xr.Dataset | Mapping[int, xr.Dataset]) -> dict[int, xr.Dataset]:
+    """Each period's profiles: capacity factors and inflows of its weather (:func:`pathway_weather`: one
+    Weather for every period, or each period's own years when the zone gives ``pathway.weather_years``), the
+    period's demand (interpolated between the years the zone gives).
+
+    ``weather`` is one Weather (cut into each period's years where the zone asks for them) or the Weather of
+    each period, keyed by its first year."""
     from greenzone.resources import profiles as make_profiles
     from greenzone.resources.demand import demand_profiles
 
     periods = horizon(zone).periods
-    base = make_profiles(zone, weather, year=periods[0])
+    by_period = pathway_weather(zone, weather) if isinstance(weather, xr.Dataset) else dict(weather)
+    missing = [p for p in periods if p not in by_period]
+    if missing:
+        raise ValueError(f"weather lacks period(s) {missing}; give one Weather per period (pathway_weather)")
+    base: dict[int, xr.Dataset] = {}  # the profiles of each distinct weather, by id
     out = {}
     for p in periods:
-        prof = base.copy()
-        demand = demand_profiles(zone, weather, year=p)
-        prof["demand"] = demand.transpose(*base["demand"].dims)
+        w = by_period[p]
+        if id(w) not in base:
+            base[id(w)] = make_profiles(zone, w, year=periods[0])
+        prof = base[id(w)].copy()
+        demand = demand_profiles(zone, w, year=p)
+        prof["demand"] = demand.transpose(*prof["demand"].dims)
         prof.attrs["year"] = p
         out[p] = prof
     return out
@@ -249,4 +344,12 @@ def _resolution(zone: Zone, prof: xr.Dataset, typical_days: int | None, linking:
     return aggregation.profiles, periods
 
 
-__all__ = ["Horizon", "horizon", "pathway", "pathway_profiles"]
+__all__ = [
+    "Horizon",
+    "first_hours",
+    "horizon",
+    "pathway",
+    "pathway_profiles",
+    "pathway_weather",
+    "weather_title",
+]

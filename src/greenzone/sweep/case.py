@@ -200,22 +200,26 @@ def _plan(zone: Zone, options: RunOptions):
 
 def _pathway(zone: Zone, options: RunOptions):
     """A pathway of the case's zone and its key figures."""
-    from greenzone.planning.pathway import pathway, pathway_profiles
+    from greenzone.planning.pathway import (
+        first_hours,
+        pathway,
+        pathway_profiles,
+        pathway_weather,
+        weather_title,
+    )
     from greenzone.planning.pathway_output import pathway_kpis
-    from greenzone.weather import load_weather
 
-    weather = load_weather(zone)
-    if options.hours is not None:
-        weather = weather.isel(time=slice(0, options.hours))
+    by_period = first_hours(pathway_weather(zone), options.hours)
+    weather = next(iter(by_period.values()))
     result = pathway(
         zone,
-        pathway_profiles(zone, weather),
+        pathway_profiles(zone, by_period),
         myopic=options.myopic,
         typical_days=options.typical_days,
         options=_solver_options(options),
     )
     result.attrs["synthetic"] = int(weather.attrs.get("synthetic", 0))
-    result.attrs["weather_title"] = str(weather.attrs.get("title", ""))
+    result.attrs["weather_title"] = weather_title(by_period)
     return result, pathway_kpis(result)
 
 

@@ -13,6 +13,7 @@ A zone with a ``pathway`` section can be planned over several investment periods
         - {node: lachin, technology: gas_turbine, mw: 60, commissioned: 1995, lifetime_years: 40}   # retires
       links:
         - {link: jabrayil-fuzuli, mw: 300, commissioned: 2030}   # a second circuit
+      weather_years: {2027: [2027], 2030: [2030, 2031], 2035: [2035]}   # each period on its own weather
 
 Values by year use the house's one mechanism, :class:`~greenzone.zone.schema.YearValue`: a number or
 ``{year: value}``. Demand (``nodes[].demand.annual_mwh``, or ``population`` × ``use_mwh_per_person``, each
@@ -121,6 +122,12 @@ class Pathway(Strict):
     links: list[DatedLink] = Field(
         default_factory=list,
         description="link capacity with a commissioning year and a lifetime (a line or a reinforcement)",
+    )
+    weather_years: dict[int, list[int]] | None = Field(
+        None,
+        description="calendar weather years each period runs on, by period (e.g. {2027: [2027], 2030: "
+        "[2030, 2031]}): synthetic weather is made for those years with the zone's seed, a weather file gives "
+        "them as whole local calendar years; empty: every period on the same weather",
     )
 
     @field_validator("periods")
@@ -260,6 +267,38 @@ def check_pathway(zone: Zone) -> list[Problem]:
             )
     problems += check_scenarios(zone)
     problems += _check_links(zone)
+    problems += _check_weather_years(pw)
+    return problems
+
+
+def _check_weather_years(pw: Pathway) -> list[Problem]:
+    """Weather years, when given, name every period and only periods, each with at least one year."""
+    if pw.weather_years is None:
+        return []
+    problems: list[Problem] = []
+    periods = ", ".join(str(p) for p in pw.periods)
+    for period, years in pw.weather_years.items():
+        at = f"pathway.weather_years.{period}"
+        if period not in pw.periods:
+            problems.append(
+                (at, f"{period} is not a period; key the weather years by the periods ({periods})")
+            )
+        if not years:
+            problems.append((at, f"no weather year given; list at least one, e.g. {period}: [{period}]"))
+        for year in years:
+            if not 1900 <= year <= 2200:
+                problems.append((at, f"{year} is not a calendar year; give years such as {period}"))
+        if len(set(years)) < len(years):
+            problems.append((at, "a weather year is listed twice; list each once"))
+    for period in pw.periods:
+        if period not in pw.weather_years:
+            problems.append(
+                (
+                    "pathway.weather_years",
+                    f"period {period} has no weather years; give every period its own, e.g. {period}: "
+                    f"[{period}], or remove weather_years to run every period on the same weather",
+                )
+            )
     return problems
 
 
